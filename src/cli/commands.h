@@ -1,0 +1,41 @@
+// The syndb subcommands. Each returns the process exit code: 0 success,
+// 1 runtime failure (one line on stderr), 2 usage error (one line on stderr).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace syndb::cli {
+
+struct KeygenOptions {
+  std::string out;
+  bool force = false;
+};
+struct NodeOptions {
+  std::string key;
+  std::vector<std::string> listen;
+  uint32_t handshake_timeout_ms = 10'000;
+  size_t max_streams = 256;
+};
+struct PingOptions {
+  std::string addr;
+  int count = 1;
+  uint32_t timeout_ms = 10'000;
+};
+struct PerfOptions {
+  std::string addr;
+  uint64_t upload = 0, download = 0;
+};
+struct DemoOptions {
+  bool keep = false;
+};
+
+int run_keygen(const KeygenOptions& o);
+int run_id(const std::string& key_file);
+int run_node(const NodeOptions& o);
+int run_ping(const PingOptions& o);
+int run_perf(const PerfOptions& o);
+int run_demo(const DemoOptions& o, const char* argv0);
+
+}  // namespace syndb::cli

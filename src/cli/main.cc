@@ -1,0 +1,83 @@
+// syndb command line: entry point and argument parsing (CLI11). Each
+// subcommand lives in its own function in cli/commands.h.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+
+using namespace syndb::cli;
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("syndb");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  CLI::App app{"syndb: a peer-to-peer federation of neuroscience data warehouses over libp2p"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "syndb 0.1.0");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (to stderr)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  KeygenOptions keygen;
+  auto* c_keygen = app.add_subcommand("keygen", "Create an Ed25519 identity key file (mode 0600) and print its PeerId");
+  c_keygen->add_option("--out", keygen.out, "Key file to write")->required();
+  c_keygen->add_flag("--force", keygen.force, "Overwrite an existing file");
+
+  std::string id_key;
+  auto* c_id = app.add_subcommand("id", "Print the PeerId of a key file");
+  c_id->add_option("--key", id_key, "Key file")->required();
+
+  NodeOptions node;
+  auto* c_node = app.add_subcommand("node", "Run a libp2p node (identify, ping, perf) until SIGINT/SIGTERM");
+  c_node->add_option("--key", node.key, "Identity key file (created by `syndb keygen`)")->required();
+  c_node->add_option("--listen", node.listen, "Listen multiaddr, repeatable (default /ip4/127.0.0.1/tcp/4001)");
+  c_node->add_option("--handshake-timeout-ms", node.handshake_timeout_ms, "Connection upgrade timeout, ms")
+      ->capture_default_str();
+  c_node->add_option("--max-streams", node.max_streams, "Yamux streams per connection")->capture_default_str();
+
+  PingOptions ping;
+  auto* c_ping = app.add_subcommand("ping", "Ping a peer over /ipfs/ping/1.0.0; prints rtt_us=<µs> per ping");
+  c_ping->add_option("multiaddr", ping.addr, "Peer multiaddr, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…")
+      ->required();
+  c_ping->add_option("--count", ping.count, "Number of pings")->capture_default_str()->check(CLI::Range(1, 1000000));
+  c_ping->add_option("--timeout-ms", ping.timeout_ms, "Give up after this many ms")->capture_default_str();
+
+  PerfOptions perf;
+  auto* c_perf = app.add_subcommand("perf", "Measure throughput with /perf/1.0.0; prints one JSON line");
+  c_perf->add_option("multiaddr", perf.addr, "Peer multiaddr")->required();
+  c_perf->add_option("--upload", perf.upload, "Bytes to send")->required();
+  c_perf->add_option("--download", perf.download, "Bytes to receive")->required();
+
+  DemoOptions demo;
+  auto* c_demo = app.add_subcommand("demo", "Start two local nodes, connect them, ping, identify and perf between them");
+  c_demo->add_flag("--keep", demo.keep, "Keep the nodes running until SIGINT/SIGTERM");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (auto& ch : msg) if (ch == '\n') ch = ' ';
+    std::fprintf(stderr, "syndb: %s (see syndb --help)\n", msg.c_str());
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  if (c_keygen->parsed()) return run_keygen(keygen);
+  if (c_id->parsed()) return run_id(id_key);
+  if (c_node->parsed()) return run_node(node);
+  if (c_ping->parsed()) return run_ping(ping);
+  if (c_perf->parsed()) return run_perf(perf);
+  if (c_demo->parsed()) return run_demo(demo, argv[0]);
+  return 2;
+}

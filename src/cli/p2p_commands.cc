@@ -1,0 +1,175 @@
+// keygen, id, node, ping, perf.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "p2p/crypto/keys.h"
+#include "p2p/host/host.h"
+#include "p2p/identify/identify.h"
+#include "p2p/perf/perf.h"
+#include "p2p/ping/ping.h"
+
+namespace syndb::cli {
+
+using namespace syndb::p2p;
+
+namespace {
+
+int fail(const std::string& msg, int code = 1) {
+  std::fprintf(stderr, "syndb: %s\n", msg.c_str());
+  return code;
+}
+
+// Echo: every byte back until the remote half-closes. For interop tests.
+constexpr std::string_view kEchoProtocol = "/echo/1.0.0";
+
+void register_echo(Host& host) {
+  host.set_stream_handler(std::string(kEchoProtocol), [](NegotiatedStream ns) -> Task<void> {
+    Bytes buf(64 * 1024);
+    for (;;) {
+      auto n = co_await ns.stream->read_some(buf);
+      if (!n.ok()) {
+        ns.stream->reset();
+        co_return;
+      }
+      if (*n == 0) break;
+      if (!(co_await ns.stream->write(ByteSpan(buf.data(), *n))).ok()) co_return;
+    }
+    (void)co_await ns.stream->close_write();
+  });
+}
+
+// Runs `body` on a fresh io_context with an ephemeral identity, bounded by timeout_ms.
+int run_client(uint32_t timeout_ms, std::function<Task<int>(Host&)> body) {
+  asio::io_context io;
+  Host host(io, Ed25519PrivateKey::generate());
+  register_ping(host);
+  int rc = 1;
+  bool done = false;
+  asio::steady_timer deadline(io, std::chrono::milliseconds(timeout_ms));
+  deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (ec || done) return;
+    rc = fail("timed out after " + std::to_string(timeout_ms) + " ms");
+    io.stop();
+  });
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        rc = co_await body(host);
+        done = true;
+        deadline.cancel();
+        host.close();
+      },
+      asio::detached);
+  io.run();
+  return rc;
+}
+
+Result<Multiaddr> parse_addr(const std::string& s) {
+  auto ma = Multiaddr::from_string(s);
+  if (!ma.ok()) return ma.error().wrap("bad multiaddr '" + s + "'");
+  return ma;
+}
+
+}  // namespace
+
+int run_keygen(const KeygenOptions& o) {
+  auto key = Ed25519PrivateKey::generate();
+  Status st = save_key_file(o.out, key, o.force);
+  if (!st.ok()) return fail(st.error().message());
+  std::printf("%s\n", PeerId::from_public_key(key.public_key()).to_string().c_str());
+  return 0;
+}
+
+int run_id(const std::string& key_file) {
+  auto key = load_key_file(key_file);
+  if (!key.ok()) return fail(key.error().message());
+  std::printf("%s\n", PeerId::from_public_key(key->public_key()).to_string().c_str());
+  return 0;
+}
+
+int run_node(const NodeOptions& o) {
+  std::vector<Multiaddr> listen;
+  for (const auto& s : o.listen.empty() ? std::vector<std::string>{"/ip4/127.0.0.1/tcp/4001"} : o.listen) {
+    auto ma = parse_addr(s);
+    if (!ma.ok()) return fail(ma.error().message(), 2);
+    listen.push_back(*ma);
+  }
+  auto key = load_key_file(o.key);
+  if (!key.ok()) return fail(key.error().message());
+
+  asio::io_context io(1);
+  HostConfig cfg;
+  cfg.handshake_timeout_ms = o.handshake_timeout_ms;
+  cfg.yamux.max_streams = o.max_streams;
+  Host host(io, std::move(key).value(), cfg);
+  IdentifyService identify(host);
+  register_ping(host);
+  register_perf(host);
+  register_echo(host);
+  for (const auto& ma : listen) {
+    auto bound = host.listen(ma);
+    if (!bound.ok()) return fail(bound.error().message());
+    std::printf("listening %s/p2p/%s\n", bound->to_string().c_str(), host.peer_id().to_string().c_str());
+  }
+  std::fflush(stdout);
+  spdlog::info("node {} ready", host.peer_id().to_string());
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", sig);
+    host.close();
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+int run_ping(const PingOptions& o) {
+  auto addr = parse_addr(o.addr);
+  if (!addr.ok()) return fail(addr.error().message(), 2);
+  return run_client(o.timeout_ms, [&](Host& host) -> Task<int> {
+    const std::vector<std::string> protos{std::string(kPingProtocol)};
+    auto ns = co_await host.new_stream(*addr, protos);
+    if (!ns.ok()) co_return fail(ns.error().message());
+    for (int i = 0; i < o.count; ++i) {
+      auto rtt = co_await ping_once(*ns->stream);
+      if (!rtt.ok()) co_return fail("ping: " + rtt.error().message());
+      std::printf("rtt_us=%llu\n", static_cast<unsigned long long>(*rtt));
+      std::fflush(stdout);
+    }
+    (void)co_await ns->stream->close_write();
+    co_return 0;
+  });
+}
+
+int run_perf(const PerfOptions& o) {
+  auto addr = parse_addr(o.addr);
+  if (!addr.ok()) return fail(addr.error().message(), 2);
+  return run_client(24 * 3600 * 1000u, [&](Host& host) -> Task<int> {
+    const std::vector<std::string> protos{std::string(kPerfProtocol)};
+    auto ns = co_await host.new_stream(*addr, protos);
+    if (!ns.ok()) co_return fail(ns.error().message());
+    auto r = co_await perf_client(*ns->stream, o.upload, o.download);
+    if (!r.ok()) co_return fail(r.error().message());
+    nlohmann::json j;
+    j["upload_bytes"] = r->upload_bytes;
+    j["download_bytes"] = r->download_bytes;
+    j["seconds"] = r->seconds;
+    j["upload_MBps"] = r->seconds > 0 ? r->upload_bytes / r->seconds / 1e6 : 0.0;
+    j["download_MBps"] = r->seconds > 0 ? r->download_bytes / r->seconds / 1e6 : 0.0;
+    std::printf("%s\n", j.dump().c_str());
+    co_return 0;
+  });
+}
+
+}  // namespace syndb::cli

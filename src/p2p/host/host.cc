@@ -1,0 +1,279 @@
+#include "p2p/host/host.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "p2p/mss/multistream.h"
+#include "p2p/noise/noise.h"
+#include "p2p/transport/tcp.h"
+
+namespace syndb::p2p {
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Resets `target` unless disarmed before `ms` elapse: bounds a handshake or a
+// negotiation without threading cancellation through every await.
+class Watchdog {
+ public:
+  Watchdog(asio::io_context& io, uint32_t ms, Stream* target)
+      : timer_(io, std::chrono::milliseconds(ms)), state_(std::make_shared<State>(State{target, false})) {
+    timer_.async_wait([state = state_](const boost::system::error_code& ec) {
+      if (ec || state->target == nullptr) return;
+      state->fired = true;
+      state->target->reset();
+    });
+  }
+  ~Watchdog() { disarm(); }
+  void disarm() {
+    state_->target = nullptr;
+    timer_.cancel();
+  }
+  bool fired() const { return state_->fired; }
+
+ private:
+  struct State {
+    Stream* target;
+    bool fired;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
+  if (wd.fired()) return Error(ErrorCode::kTimeout, what + " timed out");
+  return e;
+}
+}  // namespace
+
+Host::Host(asio::io_context& io, Ed25519PrivateKey identity, HostConfig config)
+    : io_(io), identity_(std::move(identity)), peer_id_(PeerId::from_public_key(identity_.public_key())),
+      config_(std::move(config)), alive_(std::make_shared<bool>(true)) {}
+
+Host::~Host() {
+  *alive_ = false;
+  close();
+}
+
+Result<Multiaddr> Host::listen(const Multiaddr& addr) {
+  SYNDB_ASSIGN_OR_RETURN(auto ep, endpoint_from_multiaddr(addr));
+  auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec && ep.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot listen on " + addr.to_string() + ": " + ec.message());
+  Multiaddr bound = multiaddr_from_endpoint(acceptor->local_endpoint());
+  acceptors_.push_back(acceptor);
+  listen_addrs_.push_back(bound);
+  asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
+  return bound;
+}
+
+std::vector<Multiaddr> Host::listen_addrs() const { return listen_addrs_; }
+
+void Host::set_stream_handler(const std::string& protocol, StreamHandler handler) {
+  handlers_[protocol] = std::move(handler);
+}
+
+std::vector<std::string> Host::protocols() const {
+  std::vector<std::string> out;
+  for (const auto& [p, h] : handlers_) out.push_back(p);
+  return out;
+}
+
+Task<void> Host::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
+  auto alive = alive_;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+    if (!*alive || closed_) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept: {}", ec.message());
+      continue;
+    }
+    if (inbound_count_ >= config_.max_inbound_connections) {
+      spdlog::warn("refusing inbound connection: {} inbound connections open", inbound_count_);
+      continue;  // socket closes when it goes out of scope
+    }
+    auto raw = std::make_unique<TcpStream>(std::move(socket));
+    asio::co_spawn(
+        io_,
+        [this, alive, raw = std::move(raw)]() mutable -> Task<void> {
+          std::string from = raw->remote_addr().to_string();
+          std::optional<PeerId> anyone;
+          auto conn = co_await upgrade(std::move(raw), false, anyone);
+          if (!*alive) co_return;
+          if (!conn.ok()) spdlog::info("inbound connection from {} failed: {}", from, conn.error().to_string());
+        },
+        asio::detached);
+  }
+}
+
+Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStream> raw, bool outbound,
+                                                        std::optional<PeerId> expected) {
+  Watchdog wd(io_, config_.handshake_timeout_ms, raw.get());
+  Multiaddr local = raw->local_addr(), remote = raw->remote_addr();
+  auto fail = [&](const Error& e) { return timeout_or(wd, e, "handshake with " + remote.to_string()); };
+
+  const std::vector<std::string> noise_list{std::string(kNoiseProtocolId)};
+  const std::vector<std::string> yamux_list{std::string(yamux::kProtocolId)};
+  auto only = [](std::string_view want) { return [want](std::string_view p) { return p == want; }; };
+
+  // (GCC 12 miscompiles co_await inside ?:, hence the if/else.)
+  Result<std::string> sec = Error(ErrorCode::kInternal, "");
+  if (outbound) {
+    sec = co_await mss_select(*raw, noise_list);
+  } else {
+    sec = co_await mss_handle(*raw, only(kNoiseProtocolId), noise_list);
+  }
+  if (!sec.ok()) co_return fail(sec.error());
+  std::unique_ptr<Stream> inner = std::move(raw);
+  auto noise = co_await noise_handshake(std::move(inner), identity_, outbound, expected);
+  if (!noise.ok()) co_return fail(noise.error());
+  auto secure = std::move(noise).value();
+  Result<std::string> mux = Error(ErrorCode::kInternal, "");
+  if (outbound) {
+    mux = co_await mss_select(*secure, yamux_list);
+  } else {
+    mux = co_await mss_handle(*secure, only(yamux::kProtocolId), yamux_list);
+  }
+  if (!mux.ok()) co_return fail(mux.error());
+  wd.disarm();
+
+  auto conn = std::make_shared<Connection>(Connection{secure->remote_peer(), secure->remote_key(), local, remote,
+                                                      outbound, nullptr});
+  if (conn->remote_peer == peer_id_) co_return Error(ErrorCode::kPermissionDenied, "connection to self");
+  auto& existing = conns_[conn->remote_peer];
+  if (existing.size() >= config_.max_connections_per_peer) {
+    co_return Error(ErrorCode::kLimitExceeded, "peer " + conn->remote_peer.to_string() + " already has " +
+                                                   std::to_string(existing.size()) + " connections");
+  }
+  conn->session = std::make_shared<yamux::Session>(std::move(secure), outbound, config_.yamux, io_.get_executor());
+  add_connection(conn);
+  co_return conn;
+}
+
+void Host::add_connection(const std::shared_ptr<Connection>& conn) {
+  conns_[conn->remote_peer].push_back(conn);
+  if (!conn->outbound) ++inbound_count_;
+  std::weak_ptr<Connection> weak = conn;
+  auto alive = alive_;
+  conn->session->start(
+      [this, weak, alive](std::shared_ptr<yamux::YamuxStream> stream) {
+        auto c = weak.lock();
+        if (!c || !*alive) return;
+        asio::co_spawn(io_, handle_inbound(c, std::move(stream)), asio::detached);
+      },
+      [this, weak, alive](const Error& why) {
+        if (!*alive) return;
+        if (auto c = weak.lock()) {
+          spdlog::debug("connection to {} closed: {}", c->remote_peer.to_string(), why.to_string());
+          remove_connection(c.get());
+        }
+      });
+  spdlog::debug("connected to {} at {} ({})", conn->remote_peer.to_string(), conn->remote_addr.to_string(),
+                conn->outbound ? "outbound" : "inbound");
+  for (auto& l : conn_listeners_) l(conn);
+}
+
+void Host::remove_connection(const Connection* conn) {
+  auto it = conns_.find(conn->remote_peer);
+  if (it == conns_.end()) return;
+  auto& v = it->second;
+  for (auto i = v.begin(); i != v.end(); ++i) {
+    if (i->get() == conn) {
+      if (!conn->outbound) --inbound_count_;
+      v.erase(i);
+      break;
+    }
+  }
+  if (v.empty()) conns_.erase(it);
+}
+
+Task<void> Host::handle_inbound(std::shared_ptr<Connection> conn, std::shared_ptr<Stream> stream) {
+  auto alive = alive_;
+  Watchdog wd(io_, config_.handshake_timeout_ms, stream.get());
+  auto supported = [this](std::string_view p) { return handlers_.count(std::string(p)) > 0; };
+  auto proto = co_await mss_handle(*stream, supported, protocols());
+  wd.disarm();
+  if (!*alive) co_return;
+  if (!proto.ok()) {
+    spdlog::debug("stream negotiation with {} failed: {}", conn->remote_peer.to_string(),
+                  proto.error().to_string());
+    stream->reset();
+    co_return;
+  }
+  auto it = handlers_.find(*proto);
+  if (it == handlers_.end()) {
+    stream->reset();
+    co_return;
+  }
+  StreamHandler handler = it->second;  // copy: the handler may outlive a re-registration
+  NegotiatedStream ns{stream, *proto, conn};
+  co_await handler(std::move(ns));
+}
+
+Task<Result<std::shared_ptr<Connection>>> Host::connect(const Multiaddr& addr) {
+  auto expected = addr.peer_id();
+  if (expected) {
+    auto it = conns_.find(*expected);
+    if (it != conns_.end()) {
+      for (auto& c : it->second) {
+        if (!c->session->closed()) co_return c;
+      }
+    }
+    if (*expected == peer_id_) co_return Error(ErrorCode::kInvalidArgument, "cannot dial self");
+  }
+  SYNDB_CO_ASSIGN_OR_RETURN(auto raw, co_await tcp_dial(addr));
+  auto conn = co_await upgrade(std::move(raw), true, expected);
+  if (!conn.ok()) co_return conn.error().wrap("dial " + addr.to_string());
+  co_return conn;
+}
+
+Task<Result<NegotiatedStream>> Host::new_stream(std::shared_ptr<Connection> conn,
+                                                const std::vector<std::string>& protocols) {
+  SYNDB_CO_ASSIGN_OR_RETURN(auto ys, conn->session->open_stream());
+  std::shared_ptr<Stream> stream = ys;
+  Watchdog wd(io_, config_.handshake_timeout_ms, stream.get());
+  auto proto = co_await mss_select(*stream, protocols);
+  wd.disarm();
+  if (!proto.ok()) {
+    stream->reset();
+    co_return timeout_or(wd, proto.error(), "protocol negotiation");
+  }
+  co_return NegotiatedStream{stream, *proto, conn};
+}
+
+Task<Result<NegotiatedStream>> Host::new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols) {
+  SYNDB_CO_ASSIGN_OR_RETURN(auto conn, co_await connect(addr));
+  co_return co_await new_stream(conn, protocols);
+}
+
+std::vector<std::shared_ptr<Connection>> Host::connections() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  for (const auto& [peer, v] : conns_) out.insert(out.end(), v.begin(), v.end());
+  return out;
+}
+
+void Host::close() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  auto conns = connections();
+  for (auto& c : conns) c->session->close();
+  conns_.clear();
+}
+
+}  // namespace syndb::p2p

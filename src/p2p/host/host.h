@@ -1,0 +1,114 @@
+// Host: owns a node's libp2p connections. It listens and dials on TCP
+// multiaddrs, upgrades every connection (multistream-select → Noise →
+// multistream-select → Yamux), reuses one connection per peer, and dispatches
+// inbound streams to handlers by protocol id.
+//
+// Limits (HostConfig) bound what a peer can make us hold. A peer that breaks
+// a protocol loses that stream or connection, never the process.
+// Single-threaded: all calls from the io_context's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "p2p/crypto/keys.h"
+#include "p2p/crypto/peer_id.h"
+#include "p2p/multiformats/multiaddr.h"
+#include "p2p/stream.h"
+#include "p2p/yamux/session.h"
+
+namespace syndb::p2p {
+
+struct HostConfig {
+  uint32_t handshake_timeout_ms = 10'000;   // TCP accept → Yamux ready, and per-stream negotiation
+  size_t max_connections_per_peer = 4;
+  size_t max_inbound_connections = 512;
+  std::string agent_version = "syndb/0.1.0";
+  yamux::Config yamux;
+};
+
+// One upgraded connection to a peer.
+struct Connection {
+  PeerId remote_peer;
+  PublicKey remote_key;
+  Multiaddr local_addr, remote_addr;
+  bool outbound = false;
+  std::shared_ptr<yamux::Session> session;
+};
+
+// A negotiated stream: the protocol id both sides agreed on, and the connection it runs on.
+struct NegotiatedStream {
+  std::shared_ptr<Stream> stream;
+  std::string protocol;
+  std::shared_ptr<Connection> connection;
+};
+
+class Host {
+ public:
+  using StreamHandler = std::function<Task<void>(NegotiatedStream)>;
+  using ConnectionListener = std::function<void(const std::shared_ptr<Connection>&)>;
+
+  Host(asio::io_context& io, Ed25519PrivateKey identity, HostConfig config = {});
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  const PeerId& peer_id() const { return peer_id_; }
+  const Ed25519PrivateKey& identity() const { return identity_; }
+  const HostConfig& config() const { return config_; }
+  asio::io_context& io() { return io_; }
+
+  // Binds /ip4|ip6/<addr>/tcp/<port> (port 0 picks a free one) and starts
+  // accepting. Returns the bound address with the real port. kInvalidArgument
+  // for non-TCP addresses, kIo when the bind fails.
+  Result<Multiaddr> listen(const Multiaddr& addr);
+  // Bound addresses with their real ports, in listen() order.
+  std::vector<Multiaddr> listen_addrs() const;
+
+  void set_stream_handler(const std::string& protocol, StreamHandler handler);
+  std::vector<std::string> protocols() const;
+  // Called for every new upgraded connection, inbound and outbound.
+  void add_connection_listener(ConnectionListener listener) { conn_listeners_.push_back(std::move(listener)); }
+
+  // Returns a live connection to the peer in addr's /p2p/ (if any), else
+  // dials addr. A /p2p/ that does not match the reached key: kPermissionDenied.
+  Task<Result<std::shared_ptr<Connection>>> connect(const Multiaddr& addr);
+  // Opens a stream on `conn` and negotiates one of `protocols`.
+  Task<Result<NegotiatedStream>> new_stream(std::shared_ptr<Connection> conn,
+                                            const std::vector<std::string>& protocols);
+  Task<Result<NegotiatedStream>> new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols);
+
+  std::vector<std::shared_ptr<Connection>> connections() const;
+  // Stops listening and closes every connection (GoAway).
+  void close();
+
+ private:
+  Task<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  Task<Result<std::shared_ptr<Connection>>> upgrade(std::unique_ptr<class TcpStream> raw, bool outbound,
+                                                    std::optional<PeerId> expected);
+  void add_connection(const std::shared_ptr<Connection>& conn);
+  void remove_connection(const Connection* conn);
+  Task<void> handle_inbound(std::shared_ptr<Connection> conn, std::shared_ptr<Stream> stream);
+
+  asio::io_context& io_;
+  Ed25519PrivateKey identity_;
+  PeerId peer_id_;
+  HostConfig config_;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<Multiaddr> listen_addrs_;
+  std::map<std::string, StreamHandler> handlers_;
+  std::unordered_map<PeerId, std::vector<std::shared_ptr<Connection>>> conns_;
+  std::vector<ConnectionListener> conn_listeners_;
+  size_t inbound_count_ = 0;
+  bool closed_ = false;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace syndb::p2p
