@@ -35,6 +35,7 @@ int run_keygen(const KeygenOptions& o);
 int run_id(const std::string& key_file);
 int run_node(const NodeOptions& o);
 int run_ping(const PingOptions& o);
+int run_identify(const PingOptions& o);
 int run_perf(const PerfOptions& o);
 int run_demo(const DemoOptions& o, const char* argv0);
 

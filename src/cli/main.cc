@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   c_ping->add_option("--count", ping.count, "Number of pings")->capture_default_str()->check(CLI::Range(1, 1000000));
   c_ping->add_option("--timeout-ms", ping.timeout_ms, "Give up after this many ms")->capture_default_str();
 
+  PingOptions ident;
+  auto* c_ident = app.add_subcommand("identify", "Run /ipfs/id/1.0.0 against a peer; prints one JSON object");
+  c_ident->add_option("multiaddr", ident.addr, "Peer multiaddr")->required();
+  c_ident->add_option("--timeout-ms", ident.timeout_ms, "Give up after this many ms")->capture_default_str();
+
   PerfOptions perf;
   auto* c_perf = app.add_subcommand("perf", "Measure throughput with /perf/1.0.0; prints one JSON line");
   c_perf->add_option("multiaddr", perf.addr, "Peer multiaddr")->required();
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
   if (c_id->parsed()) return run_id(id_key);
   if (c_node->parsed()) return run_node(node);
   if (c_ping->parsed()) return run_ping(ping);
+  if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);
   if (c_demo->parsed()) return run_demo(demo, argv[0]);
   return 2;

@@ -152,6 +152,31 @@ int run_ping(const PingOptions& o) {
   });
 }
 
+int run_identify(const PingOptions& o) {
+  auto addr = parse_addr(o.addr);
+  if (!addr.ok()) return fail(addr.error().message(), 2);
+  return run_client(o.timeout_ms, [&](Host& host) -> Task<int> {
+    IdentifyService identify(host);
+    auto conn = co_await host.connect(*addr);
+    if (!conn.ok()) co_return fail(conn.error().message());
+    // The service identifies every new connection itself (js allows one identify stream per connection).
+    const IdentifyInfo* info = co_await identify.wait_for((*conn)->remote_peer, o.timeout_ms);
+    if (info == nullptr) co_return fail("identify with " + addr->to_string() + " did not complete");
+    nlohmann::json j;
+    j["peerId"] = (*conn)->remote_peer.to_string();
+    j["publicKeyHex"] = info->public_key ? to_hex(info->public_key->encode()) : "";
+    j["protocols"] = info->protocols;
+    std::vector<std::string> addrs;
+    for (const auto& a : info->listen_addrs) addrs.push_back(a.to_string());
+    j["listenAddrs"] = addrs;
+    j["observedAddr"] = info->observed_addr ? info->observed_addr->to_string() : "";
+    j["agentVersion"] = info->agent_version;
+    j["protocolVersion"] = info->protocol_version;
+    std::printf("%s\n", j.dump().c_str());
+    co_return 0;
+  });
+}
+
 int run_perf(const PerfOptions& o) {
   auto addr = parse_addr(o.addr);
   if (!addr.ok()) return fail(addr.error().message(), 2);
