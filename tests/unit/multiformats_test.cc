@@ -32,14 +32,8 @@ TEST(VarintTest, EncodesMinimally) {
     const char* hex;
   };
   const Case cases[] = {
-      {0, "00"},
-      {1, "01"},
-      {127, "7f"},
-      {128, "8001"},
-      {255, "ff01"},
-      {300, "ac02"},
-      {16384, "808001"},
-      {(uint64_t{1} << 63) - 1, "ffffffffffffffff7f"},
+      {0, "00"},     {1, "01"},     {127, "7f"},       {128, "8001"},
+      {255, "ff01"}, {300, "ac02"}, {16384, "808001"}, {(uint64_t{1} << 63) - 1, "ffffffffffffffff7f"},
   };
   for (const auto& c : cases) {
     Bytes out;
@@ -148,8 +142,8 @@ TEST(MultibaseTest, SpecVectorsDecode) {
 // "yes mani !", but every row encodes "hello world".)
 TEST(MultibaseTest, CaseInsensitivity) {
   const Bytes hello = str_bytes("hello world");
-  for (const char* text : {"f68656c6c6f20776F726C64", "F68656c6c6f20776F726C64", "bnbswy3dpeB3W64TMMQ",
-                           "Bnbswy3dpeB3W64TMMQ"}) {
+  for (const char* text :
+       {"f68656c6c6f20776F726C64", "F68656c6c6f20776F726C64", "bnbswy3dpeB3W64TMMQ", "Bnbswy3dpeB3W64TMMQ"}) {
     auto r = multibase_decode(text);
     ASSERT_TRUE(r.ok()) << text << ": " << r.error().to_string();
     EXPECT_EQ(*r, hello) << text;
@@ -325,13 +319,13 @@ TEST(MultiaddrTest, Ip6CanonicalForm) {
   const std::pair<const char*, const char*> cases[] = {
       {"/ip6/2001:0db8:0000:0000:0000:0000:0000:0001", "/ip6/2001:db8::1"},
       {"/ip6/2001:DB8::1", "/ip6/2001:db8::1"},
-      {"/ip6/2001:db8:0:1:1:1:1:1", "/ip6/2001:db8:0:1:1:1:1:1"},   // RFC 5952 4.2.2: single 0 stays
-      {"/ip6/2001:0:0:1:0:0:0:1", "/ip6/2001:0:0:1::1"},            // 4.2.3: longest run
-      {"/ip6/2001:db8:0:0:1:0:0:1", "/ip6/2001:db8::1:0:0:1"},      // 4.2.3: first of equal runs
+      {"/ip6/2001:db8:0:1:1:1:1:1", "/ip6/2001:db8:0:1:1:1:1:1"},  // RFC 5952 4.2.2: single 0 stays
+      {"/ip6/2001:0:0:1:0:0:0:1", "/ip6/2001:0:0:1::1"},           // 4.2.3: longest run
+      {"/ip6/2001:db8:0:0:1:0:0:1", "/ip6/2001:db8::1:0:0:1"},     // 4.2.3: first of equal runs
       {"/ip6/0:0:0:0:0:0:0:0", "/ip6/::"},
       {"/ip6/1:0:0:0:0:0:0:0", "/ip6/1::"},
-      {"/ip6/::ffff:0102:0304", "/ip6/::ffff:1.2.3.4"},             // section 5: v4-mapped
-      {"/ip6/::102:304", "/ip6/::102:304"},                         // not the deprecated ::1.2.3.4
+      {"/ip6/::ffff:0102:0304", "/ip6/::ffff:1.2.3.4"},  // section 5: v4-mapped
+      {"/ip6/::102:304", "/ip6/::102:304"},              // not the deprecated ::1.2.3.4
   };
   for (const auto& [in, out] : cases) {
     auto ma = Multiaddr::from_string(in);

@@ -1,4 +1,6 @@
 // Keys, peer IDs and key files against libp2p/specs peer-ids/peer-ids.md.
+#include "p2p/crypto/peer_id.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -12,7 +14,6 @@
 #include "common/bytes.h"
 #include "crypto.pb.h"
 #include "p2p/crypto/keys.h"
-#include "p2p/crypto/peer_id.h"
 #include "p2p/multiformats/multihash.h"
 
 namespace syndb::p2p {
@@ -27,25 +28,40 @@ Bytes hex(std::string_view h) {
 
 // peer-ids.md "Test vectors".
 constexpr const char* kEd25519Private =
-    "080112407e0830617c4a7de83925dfb2694556b12936c477a0e1feb2e148ec9da60fee7d1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b87"
+    "080112407e0830617c4a7de83925dfb2694556b12936c477a0e1feb2e148ec9da60fee7d1ed1e8fae2c4a144b8be8fd4b47bf3d3"
+    "b34b87"
     "1c3cacf6010f0e42d474fce27e";
-constexpr const char* kEd25519Public = "080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
-constexpr const char* kSecp256k1Private = "0802122053DADF1D5A164D6B4ACDB15E24AA4C5B1D3461BDBD42ABEDB0A4404D56CED8FB";
-constexpr const char* kSecp256k1Public = "08021221037777e994e452c21604f91de093ce415f5432f701dd8cd1a7a6fea0e630bfca99";
+constexpr const char* kEd25519Public =
+    "080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
+constexpr const char* kSecp256k1Private =
+    "0802122053DADF1D5A164D6B4ACDB15E24AA4C5B1D3461BDBD42ABEDB0A4404D56CED8FB";
+constexpr const char* kSecp256k1Public =
+    "08021221037777e994e452c21604f91de093ce415f5432f701dd8cd1a7a6fea0e630bfca99";
 constexpr const char* kEcdsaPublic =
-    "0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004de3d300fa36ae0e8f5d530899d83abab44abf3161f162a4b"
+    "0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004de3d300fa36ae0e8f5d530899d83abab44abf3161f"
+    "162a4b"
     "c901d8e6ecda020e8b6d5f8da30525e71d6851510c098e5c47c646a597fb4dcec034e9f77c409e62";
 constexpr const char* kRsaPublic =
-    "080012a60430820222300d06092a864886f70d01010105000382020f003082020a0282020100e1beab071d08200bde24eef00d049449b0"
-    "7770ff9910257b2d7d5dda242ce8f0e2f12e1af4b32d9efd2c090f66b0f29986dbb645dae9880089704a94e5066d594162ae6ee8892e6e"
-    "c70701db0a6c445c04778eb3de1293aa1a23c3825b85c6620a2bc3f82f9b0c309bc0ab3aeb1873282bebd3da03c33e76c21e9beb172fd4"
-    "4c9e43be32e2c99827033cf8d0f0c606f4579326c930eb4e854395ad941256542c793902185153c474bed109d6ff5141ebf9cd256cf588"
-    "93a37f83729f97e7cb435ec679d2e33901d27bb35aa0d7e20561da08885ef0abbf8e2fb48d6a5487047a9ecb1ad41fa7ed84f6e3e8ecd5"
-    "d98b3982d2a901b4454991766da295ab78822add5612a2df83bcee814cf50973e80d7ef38111b1bd87da2ae92438a2c8cbcc70b31ee319"
-    "939a3b9c761dbc13b5c086d6b64bf7ae7dacc14622375d92a8ff9af7eb962162bbddebf90acb32adb5e4e4029f1c96019949ecfbfeffd7"
-    "ac1e3fbcc6b6168c34be3d5a2e5999fcbb39bba7adbca78eab09b9bc39f7fa4b93411f4cc175e70c0a083e96bfaefb04a9580b4753c173"
-    "8a6a760ae1afd851a1a4bdad231cf56e9284d832483df215a46c1c21bdf0c6cfe951c18f1ee4078c79c13d63edb6e14feaeffabc90ad31"
-    "7e4875fe648101b0864097e998f0ca3025ef9638cd2b0caecd3770ab54a1d9c6ca959b0f5dcbc90caeefc4135baca6fd475224269bbe1b"
+    "080012a60430820222300d06092a864886f70d01010105000382020f003082020a0282020100e1beab071d08200bde24eef00d04"
+    "9449b0"
+    "7770ff9910257b2d7d5dda242ce8f0e2f12e1af4b32d9efd2c090f66b0f29986dbb645dae9880089704a94e5066d594162ae6ee8"
+    "892e6e"
+    "c70701db0a6c445c04778eb3de1293aa1a23c3825b85c6620a2bc3f82f9b0c309bc0ab3aeb1873282bebd3da03c33e76c21e9beb"
+    "172fd4"
+    "4c9e43be32e2c99827033cf8d0f0c606f4579326c930eb4e854395ad941256542c793902185153c474bed109d6ff5141ebf9cd25"
+    "6cf588"
+    "93a37f83729f97e7cb435ec679d2e33901d27bb35aa0d7e20561da08885ef0abbf8e2fb48d6a5487047a9ecb1ad41fa7ed84f6e3"
+    "e8ecd5"
+    "d98b3982d2a901b4454991766da295ab78822add5612a2df83bcee814cf50973e80d7ef38111b1bd87da2ae92438a2c8cbcc70b3"
+    "1ee319"
+    "939a3b9c761dbc13b5c086d6b64bf7ae7dacc14622375d92a8ff9af7eb962162bbddebf90acb32adb5e4e4029f1c96019949ecfb"
+    "feffd7"
+    "ac1e3fbcc6b6168c34be3d5a2e5999fcbb39bba7adbca78eab09b9bc39f7fa4b93411f4cc175e70c0a083e96bfaefb04a9580b47"
+    "53c173"
+    "8a6a760ae1afd851a1a4bdad231cf56e9284d832483df215a46c1c21bdf0c6cfe951c18f1ee4078c79c13d63edb6e14feaeffabc"
+    "90ad31"
+    "7e4875fe648101b0864097e998f0ca3025ef9638cd2b0caecd3770ab54a1d9c6ca959b0f5dcbc90caeefc4135baca6fd47522426"
+    "9bbe1b"
     "0203010001";
 
 // Derived in libp2p-map.md from the Ed25519 vector (cross-checked with js-libp2p).
@@ -97,14 +113,14 @@ TEST(KeysTest, RsaTypeZeroIsEncoded) {
 
 TEST(KeysTest, RejectsMalformedPublicKeys) {
   const char* cases[] = {
-      "",                    // nothing
-      "0801",                // no Data
-      "12020102",            // no Type
-      "080912020102",        // unknown Type 9
-      "080112030102",        // Data shorter than its length
-      "08011203010203",      // Ed25519 with a 3-byte key
-      "0801122001",          // truncated Data
-      "ff",                  // not a protobuf
+      "",                // nothing
+      "0801",            // no Data
+      "12020102",        // no Type
+      "080912020102",    // unknown Type 9
+      "080112030102",    // Data shorter than its length
+      "08011203010203",  // Ed25519 with a 3-byte key
+      "0801122001",      // truncated Data
+      "ff",              // not a protobuf
   };
   for (const char* h : cases) {
     auto r = PublicKey::decode(hex(h));
@@ -133,13 +149,16 @@ TEST(KeysTest, SignAndVerify) {
 }
 
 TEST(KeysTest, Rfc8032TestVector1) {
-  auto key = Ed25519PrivateKey::from_seed(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  auto key =
+      Ed25519PrivateKey::from_seed(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
   ASSERT_TRUE(key.ok());
-  EXPECT_EQ(to_hex(key->public_key().data), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(to_hex(key->public_key().data),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   const Bytes sig = key->sign({});
-  EXPECT_EQ(to_hex(sig),
-            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5"
-            "f0595bbe24655141438e7a100b");
+  EXPECT_EQ(
+      to_hex(sig),
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5"
+      "f0595bbe24655141438e7a100b");
   EXPECT_TRUE(key->public_key().verify({}, sig));
 }
 
@@ -297,14 +316,14 @@ TEST(PeerIdTest, RejectsBadStrings) {
       "",
       "Qm",
       "12D3KooW",
-      "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5S0",               // '0' not in base58
-      "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5",                       // truncated digest
-      "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",         // codec dag-pb
-      "bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xq",           // truncated CID
+      "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5S0",         // '0' not in base58
+      "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5",                // truncated digest
+      "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",  // codec dag-pb
+      "bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xq",    // truncated CID
       "xyz",
-      "mAXI",                                                                // base64: unsupported
-      "f0172",                                                               // CID without multihash
-      "f0272002400",                                                         // CIDv2
+      "mAXI",         // base64: unsupported
+      "f0172",        // CID without multihash
+      "f0272002400",  // CIDv2
   };
   for (const char* text : cases) {
     auto r = PeerId::from_string(text);
@@ -320,7 +339,8 @@ TEST(PeerIdTest, RejectsBadBytes) {
   short_sha.resize(2 + 31, 1);
   Bytes sha512 = {0x13, 64};
   sha512.resize(2 + 64, 1);
-  for (const Bytes& b : {Bytes{}, long_identity, short_sha, sha512, Bytes{0x00, 0x01}, Bytes{0x00, 0x00, 0x00}}) {
+  for (const Bytes& b :
+       {Bytes{}, long_identity, short_sha, sha512, Bytes{0x00, 0x01}, Bytes{0x00, 0x00, 0x00}}) {
     auto r = PeerId::from_bytes(b);
     ASSERT_FALSE(r.ok()) << to_hex(b);
     EXPECT_EQ(r.error().code(), ErrorCode::kProtocol) << to_hex(b);
@@ -417,16 +437,18 @@ TEST_F(KeyFileTest, LoadErrors) {
 
   const std::string secp = path("secp.key");
   const Bytes secp_bytes = hex(kSecp256k1Private);
-  std::ofstream(secp, std::ios::binary).write(reinterpret_cast<const char*>(secp_bytes.data()),
-                                              static_cast<std::streamsize>(secp_bytes.size()));
+  std::ofstream(secp, std::ios::binary)
+      .write(reinterpret_cast<const char*>(secp_bytes.data()),
+             static_cast<std::streamsize>(secp_bytes.size()));
   auto unsupported = load_key_file(secp);
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.error().code(), ErrorCode::kUnsupported);
 
   const std::string spec = path("spec.key");
   const Bytes spec_bytes = hex(kEd25519Private);
-  std::ofstream(spec, std::ios::binary).write(reinterpret_cast<const char*>(spec_bytes.data()),
-                                              static_cast<std::streamsize>(spec_bytes.size()));
+  std::ofstream(spec, std::ios::binary)
+      .write(reinterpret_cast<const char*>(spec_bytes.data()),
+             static_cast<std::streamsize>(spec_bytes.size()));
   auto loaded = load_key_file(spec);
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
   EXPECT_EQ(PeerId::from_public_key(loaded->public_key()).to_string(), kEd25519PeerId);

@@ -72,7 +72,8 @@ Result<PublicKey> PublicKey::decode(ByteSpan bytes) {
   // proto2 closed enum: an unknown Type lands in unknown fields, so the
   // required-field check rejects it too.
   if (!parse_pb(msg, bytes)) {
-    return Error(ErrorCode::kProtocol, "malformed PublicKey protobuf (missing Type/Data or unknown key type)");
+    return Error(ErrorCode::kProtocol,
+                 "malformed PublicKey protobuf (missing Type/Data or unknown key type)");
   }
   PublicKey key{static_cast<KeyType>(msg.type()), Bytes(msg.data().begin(), msg.data().end())};
   if (key.type == KeyType::kEd25519 && key.data.size() != crypto_sign_PUBLICKEYBYTES) {
@@ -147,9 +148,9 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::decode(ByteSpan bytes) {
     ~Wipe() { sodium_memzero(m.mutable_data()->data(), m.data().size()); }
   } wipe{msg};
   if (msg.type() != pb::Ed25519) {
-    return Error(ErrorCode::kUnsupported,
-                 std::string("unsupported private key type ") +
-                     key_type_name(static_cast<KeyType>(msg.type())) + " (only Ed25519)");
+    return Error(ErrorCode::kUnsupported, std::string("unsupported private key type ") +
+                                              key_type_name(static_cast<KeyType>(msg.type())) +
+                                              " (only Ed25519)");
   }
   const std::string& d = msg.data();
   const auto* raw = reinterpret_cast<const uint8_t*>(d.data());
@@ -159,7 +160,8 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::decode(ByteSpan bytes) {
   }
   if (d.size() == kSecretKeySize + crypto_sign_PUBLICKEYBYTES &&
       sodium_memcmp(raw + kSeedSize, raw + kSecretKeySize, crypto_sign_PUBLICKEYBYTES) != 0) {
-    return Error(ErrorCode::kInvalidArgument, "legacy 96-byte Ed25519 private key has mismatched public keys");
+    return Error(ErrorCode::kInvalidArgument,
+                 "legacy 96-byte Ed25519 private key has mismatched public keys");
   }
   auto key = from_seed(ByteSpan(raw, kSeedSize));
   if (!key.ok()) return key.error();
@@ -198,9 +200,13 @@ Status save_key_file(const std::string& path, const Ed25519PrivateKey& key, bool
     done += static_cast<size_t>(n);
   }
   sodium_memzero(data.data(), data.size());
-  if (::fsync(fd) != 0) return Error(ErrorCode::kIo, "cannot sync key file " + path + ": " + errno_text(errno));
+  if (::fsync(fd) != 0) {
+    return Error(ErrorCode::kIo, "cannot sync key file " + path + ": " + errno_text(errno));
+  }
   closer.fd = -1;
-  if (::close(fd) != 0) return Error(ErrorCode::kIo, "cannot close key file " + path + ": " + errno_text(errno));
+  if (::close(fd) != 0) {
+    return Error(ErrorCode::kIo, "cannot close key file " + path + ": " + errno_text(errno));
+  }
   return ok_status();
 }
 
@@ -236,7 +242,8 @@ Result<Ed25519PrivateKey> load_key_file(const std::string& path) {
   sodium_memzero(data.data(), data.size());
   if (!key.ok()) {
     if (key.error().code() == ErrorCode::kUnsupported) return key.error().wrap(path);
-    return Error(ErrorCode::kInvalidArgument, path + " is not a libp2p private key: " + key.error().message());
+    return Error(ErrorCode::kInvalidArgument,
+                 path + " is not a libp2p private key: " + key.error().message());
   }
   return key;
 }

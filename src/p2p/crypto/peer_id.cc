@@ -25,8 +25,7 @@ Result<PeerId> PeerId::from_bytes(ByteSpan multihash) {
       return Error(ErrorCode::kProtocol, "peer id: sha2-256 digest must be 32 bytes");
     }
   } else {
-    return Error(ErrorCode::kProtocol,
-                 "peer id: unsupported multihash code " + std::to_string(mh->code));
+    return Error(ErrorCode::kProtocol, "peer id: unsupported multihash code " + std::to_string(mh->code));
   }
   return PeerId(Bytes(multihash.begin(), multihash.end()));
 }
@@ -50,7 +49,8 @@ Result<PeerId> PeerId::from_string(std::string_view text) {
     cid = cid.subspan(version->second);
     auto codec = read_uvarint(cid);
     if (!codec.ok() || codec->first != kLibp2pKeyCodec) {
-      return Error(ErrorCode::kInvalidArgument, "peer id '" + shown + "': CID codec is not libp2p-key (0x72)");
+      return Error(ErrorCode::kInvalidArgument,
+                   "peer id '" + shown + "': CID codec is not libp2p-key (0x72)");
     }
     cid = cid.subspan(codec->second);
     multihash.assign(cid.begin(), cid.end());

@@ -118,7 +118,8 @@ std::string format_ip6(ByteSpan b) {
   for (int i = 0; i < 8; ++i) words[i] = static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
   char buf[64];
   // RFC 5952 section 5: IPv4-mapped addresses in mixed notation.
-  if (words[0] == 0 && words[1] == 0 && words[2] == 0 && words[3] == 0 && words[4] == 0 && words[5] == 0xffff) {
+  if (words[0] == 0 && words[1] == 0 && words[2] == 0 && words[3] == 0 && words[4] == 0 &&
+      words[5] == 0xffff) {
     std::snprintf(buf, sizeof(buf), "::ffff:%u.%u.%u.%u", unsigned{b[12]}, unsigned{b[13]}, unsigned{b[14]},
                   unsigned{b[15]});
     return buf;
@@ -233,8 +234,8 @@ Result<std::vector<Parsed>> parse_binary(ByteSpan in) {
     const size_t start = pos;
     auto code = read_uvarint(in.subspan(pos));
     if (!code.ok()) {
-      return Error(ErrorCode::kProtocol,
-                   "multiaddr: bad protocol code at offset " + std::to_string(pos) + ": " + code.error().message());
+      return Error(ErrorCode::kProtocol, "multiaddr: bad protocol code at offset " + std::to_string(pos) +
+                                             ": " + code.error().message());
     }
     pos += code->second;
     const Protocol* p = find_by_code(code->first);
@@ -248,7 +249,9 @@ Result<std::vector<Parsed>> parse_binary(ByteSpan in) {
       size = static_cast<size_t>(fixed);
     } else {
       auto len = read_uvarint(in.subspan(pos));
-      if (!len.ok()) return Error(ErrorCode::kProtocol, where + ": bad value length: " + len.error().message());
+      if (!len.ok()) {
+        return Error(ErrorCode::kProtocol, where + ": bad value length: " + len.error().message());
+      }
       pos += len->second;
       if (len->first > in.size() - pos) {
         return Error(ErrorCode::kProtocol, where + ": value length " + std::to_string(len->first) +
@@ -261,7 +264,9 @@ Result<std::vector<Parsed>> parse_binary(ByteSpan in) {
     const ByteSpan value = in.subspan(pos, size);
     pos += size;
     if (p->kind == ValueKind::kDomain) {
-      if (const char* problem = domain_problem(value)) return Error(ErrorCode::kProtocol, where + ": " + problem);
+      if (const char* problem = domain_problem(value)) {
+        return Error(ErrorCode::kProtocol, where + ": " + problem);
+      }
     } else if (p->kind == ValueKind::kPeerId) {
       auto id = PeerId::from_bytes(value);
       if (!id.ok()) return Error(ErrorCode::kProtocol, where + ": " + id.error().message());
@@ -346,7 +351,9 @@ std::vector<Multiaddr::Component> Multiaddr::components() const {
   auto parsed = parse_binary(bytes_);
   if (!parsed.ok()) return out;
   out.reserve(parsed->size());
-  for (const auto& c : *parsed) out.push_back(Component{c.protocol->code, Bytes(c.value.begin(), c.value.end())});
+  for (const auto& c : *parsed) {
+    out.push_back(Component{c.protocol->code, Bytes(c.value.begin(), c.value.end())});
+  }
   return out;
 }
 
@@ -369,7 +376,8 @@ Multiaddr Multiaddr::without_peer_id() const {
   if (bytes_.empty()) return *this;
   auto parsed = parse_binary(bytes_);
   if (!parsed.ok() || parsed->back().protocol->code != multicodec::kP2p) return *this;
-  return Multiaddr(Bytes(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(parsed->back().offset)));
+  return Multiaddr(
+      Bytes(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(parsed->back().offset)));
 }
 
 }  // namespace syndb::p2p

@@ -65,9 +65,8 @@ Result<Bytes> base58btc_decode(std::string_view text) {
   for (size_t i = ones; i < text.size(); ++i) {
     const int8_t v = kBase58Reverse[static_cast<unsigned char>(text[i])];
     if (v < 0) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "invalid base58btc character " + printable_char(text[i]) + " at offset " +
-                       std::to_string(i));
+      return Error(ErrorCode::kInvalidArgument, "invalid base58btc character " + printable_char(text[i]) +
+                                                    " at offset " + std::to_string(i));
     }
     uint32_t carry = static_cast<uint32_t>(v);
     for (auto& b : le) {
@@ -116,8 +115,7 @@ Result<Bytes> base32_decode(std::string_view text) {
     const int8_t v = kBase32Reverse[static_cast<unsigned char>(text[i])];
     if (v < 0) {
       return Error(ErrorCode::kInvalidArgument,
-                   "invalid base32 character " + printable_char(text[i]) + " at offset " +
-                       std::to_string(i));
+                   "invalid base32 character " + printable_char(text[i]) + " at offset " + std::to_string(i));
     }
     buffer = ((buffer << 5) | static_cast<uint32_t>(v)) & 0x1fff;  // never more than 12 live bits
     bits += 5;
@@ -162,8 +160,7 @@ Result<Bytes> multibase_decode(std::string_view text) {
       return out;
     }
     default:
-      return Error(ErrorCode::kInvalidArgument,
-                   "unsupported multibase prefix " + printable_char(text[0]));
+      return Error(ErrorCode::kInvalidArgument, "unsupported multibase prefix " + printable_char(text[0]));
   }
 }
 
