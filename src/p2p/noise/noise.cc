@@ -1,5 +1,6 @@
 #include "p2p/noise/noise.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -130,38 +131,90 @@ Task<Result<Bytes>> read_message(Stream& s) {
 
 }  // namespace
 
+NoiseCipher::NoiseCipher(const std::array<uint8_t, 32>& key) : key_(key) {}
+
+NoiseCipher::~NoiseCipher() {
+  EVP_CIPHER_CTX_free(enc_);
+  EVP_CIPHER_CTX_free(dec_);
+  sodium_memzero(key_.data(), key_.size());
+}
+
+NoiseCipher::NoiseCipher(const NoiseCipher& other) : key_(other.key_), nonce_(other.nonce_) {}
+
+NoiseCipher& NoiseCipher::operator=(const NoiseCipher& other) {
+  if (this != &other) {
+    EVP_CIPHER_CTX_free(enc_);
+    EVP_CIPHER_CTX_free(dec_);
+    enc_ = dec_ = nullptr;
+    key_ = other.key_;
+    nonce_ = other.nonce_;
+  }
+  return *this;
+}
+
 void NoiseCipher::encrypt(ByteSpan ad, ByteSpan plain, Bytes& out) {
-  uint8_t nonce[12];
-  make_nonce(nonce_++, nonce);
   size_t start = out.size();
   out.resize(start + plain.size() + kNoiseTagSize);
-  unsigned long long clen = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + start, &clen, plain.data(), plain.size(), ad.data(),
-                                            ad.size(), nullptr, nonce, key_.data());
+  encrypt_to(ad, plain, out.data() + start);
+}
+
+void NoiseCipher::encrypt_to(ByteSpan ad, ByteSpan plain, uint8_t* out) {
+  uint8_t nonce[12];
+  make_nonce(nonce_++, nonce);
+  if (enc_ == nullptr) {
+    enc_ = EVP_CIPHER_CTX_new();
+    EVP_EncryptInit_ex(enc_, EVP_chacha20_poly1305(), nullptr, key_.data(), nullptr);
+  }
+  EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, nonce);
+  int len = 0;
+  if (!ad.empty()) EVP_EncryptUpdate(enc_, nullptr, &len, ad.data(), static_cast<int>(ad.size()));
+  EVP_EncryptUpdate(enc_, out, &len, plain.data(), static_cast<int>(plain.size()));
+  EVP_EncryptFinal_ex(enc_, out + len, &len);
+  EVP_CIPHER_CTX_ctrl(enc_, EVP_CTRL_AEAD_GET_TAG, kNoiseTagSize, out + plain.size());
 }
 
 Result<size_t> NoiseCipher::decrypt_in_place(ByteSpan ad, MutableByteSpan cipher) {
   if (cipher.size() < kNoiseTagSize) return Error(ErrorCode::kProtocol, "noise: message shorter than its tag");
   uint8_t nonce[12];
   make_nonce(nonce_++, nonce);
-  unsigned long long plen = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(cipher.data(), &plen, nullptr, cipher.data(), cipher.size(),
-                                                ad.data(), ad.size(), nonce, key_.data()) != 0) {
+  if (dec_ == nullptr) {
+    dec_ = EVP_CIPHER_CTX_new();
+    EVP_DecryptInit_ex(dec_, EVP_chacha20_poly1305(), nullptr, key_.data(), nullptr);
+  }
+  EVP_DecryptInit_ex(dec_, nullptr, nullptr, nullptr, nonce);
+  size_t plen = cipher.size() - kNoiseTagSize;
+  int len = 0;
+  if (!ad.empty()) EVP_DecryptUpdate(dec_, nullptr, &len, ad.data(), static_cast<int>(ad.size()));
+  EVP_DecryptUpdate(dec_, cipher.data(), &len, cipher.data(), static_cast<int>(plen));
+  EVP_CIPHER_CTX_ctrl(dec_, EVP_CTRL_AEAD_SET_TAG, kNoiseTagSize, cipher.data() + plen);
+  if (EVP_DecryptFinal_ex(dec_, cipher.data() + len, &len) != 1) {
     return Error(ErrorCode::kProtocol, "noise: decryption failed (bad tag)");
   }
-  return static_cast<size_t>(plen);
+  return plen;
 }
 
-void noise_seal_frames(NoiseCipher& cipher, ByteSpan plain, Bytes& out) {
+size_t noise_sealed_size(size_t plain_size) {
+  size_t frames = plain_size == 0 ? 1 : (plain_size + kNoiseMaxPlaintext - 1) / kNoiseMaxPlaintext;
+  return plain_size + frames * (2 + kNoiseTagSize);
+}
+
+void noise_seal_frames_to(NoiseCipher& cipher, ByteSpan plain, uint8_t* out) {
   size_t off = 0;
   do {
     size_t n = std::min(kNoiseMaxPlaintext, plain.size() - off);
     size_t clen = n + kNoiseTagSize;
-    out.push_back(static_cast<uint8_t>(clen >> 8));
-    out.push_back(static_cast<uint8_t>(clen));
-    cipher.encrypt({}, plain.subspan(off, n), out);
+    out[0] = static_cast<uint8_t>(clen >> 8);
+    out[1] = static_cast<uint8_t>(clen);
+    cipher.encrypt_to({}, plain.subspan(off, n), out + 2);
+    out += 2 + clen;
     off += n;
   } while (off < plain.size());
+}
+
+void noise_seal_frames(NoiseCipher& cipher, ByteSpan plain, Bytes& out) {
+  size_t start = out.size();
+  out.resize(start + noise_sealed_size(plain.size()));
+  noise_seal_frames_to(cipher, plain, out.data() + start);
 }
 
 Bytes noise_encode_payload(const Ed25519PrivateKey& identity, ByteSpan static_public) {
@@ -196,33 +249,52 @@ Result<PublicKey> noise_verify_payload(ByteSpan payload, ByteSpan remote_static)
 NoiseConnection::NoiseConnection(std::unique_ptr<Stream> inner, NoiseCipher send, NoiseCipher recv,
                                  PublicKey remote_key)
     : inner_(std::move(inner)), send_(send), recv_(recv), remote_key_(std::move(remote_key)),
-      frame_(kNoiseMaxMessage) {}
+      cbuf_(kReceiveBuffer) {}
 
 Task<Result<size_t>> NoiseConnection::read_some(MutableByteSpan buf) {
   if (buf.empty()) co_return size_t{0};
-  while (pos_ == end_) {
-    uint8_t len[2];
-    // A clean EOF is only allowed between frames.
-    SYNDB_CO_ASSIGN_OR_RETURN(size_t got, co_await inner_->read_some(MutableByteSpan(len, 1)));
-    if (got == 0) co_return size_t{0};
-    SYNDB_CO_RETURN_IF_ERROR(co_await read_exact(*inner_, MutableByteSpan(len + 1, 1)));
-    size_t clen = static_cast<size_t>(len[0]) << 8 | len[1];
-    MutableByteSpan cipher(frame_.data(), clen);
-    SYNDB_CO_RETURN_IF_ERROR(co_await read_exact(*inner_, cipher));
-    SYNDB_CO_ASSIGN_OR_RETURN(size_t plen, recv_.decrypt_in_place({}, cipher));
-    pos_ = 0;
-    end_ = plen;
+  // Ciphertext is read in large chunks into cbuf_ and each frame is decrypted
+  // in place there: one copy from the kernel, one to the caller.
+  while (pstart_ == pend_) {
+    size_t avail = cend_ - cstart_;
+    if (avail >= 2) {
+      size_t clen = static_cast<size_t>(cbuf_[cstart_]) << 8 | cbuf_[cstart_ + 1];
+      if (avail >= 2 + clen) {
+        MutableByteSpan frame(cbuf_.data() + cstart_ + 2, clen);
+        SYNDB_CO_ASSIGN_OR_RETURN(size_t plen, recv_.decrypt_in_place({}, frame));
+        pstart_ = cstart_ + 2;
+        pend_ = pstart_ + plen;
+        cstart_ += 2 + clen;
+        continue;  // an empty frame is legal; never report it as EOF
+      }
+    }
+    if (cbuf_.size() - cend_ < 2 + kNoiseMaxMessage) {  // make room for a whole frame
+      std::memmove(cbuf_.data(), cbuf_.data() + cstart_, avail);
+      cstart_ = pstart_ = pend_ = 0;
+      cend_ = avail;
+    }
+    SYNDB_CO_ASSIGN_OR_RETURN(size_t n, co_await inner_->read_some(MutableByteSpan(cbuf_.data() + cend_,
+                                                                                     cbuf_.size() - cend_)));
+    if (n == 0) {
+      if (avail > 0) co_return Error(ErrorCode::kProtocol, "noise: connection ended inside a frame");
+      co_return size_t{0};
+    }
+    cend_ += n;
   }
-  size_t n = std::min(buf.size(), end_ - pos_);
-  std::memcpy(buf.data(), frame_.data() + pos_, n);
-  pos_ += n;
+  size_t n = std::min(buf.size(), pend_ - pstart_);
+  std::memcpy(buf.data(), cbuf_.data() + pstart_, n);
+  pstart_ += n;
   co_return n;
 }
 
 Task<Status> NoiseConnection::write(ByteSpan data) {
-  out_.clear();
-  noise_seal_frames(send_, data, out_);
-  co_return co_await inner_->write(out_);
+  size_t size = noise_sealed_size(data.size());
+  if (size > out_capacity_) {
+    out_.reset(new uint8_t[size]);
+    out_capacity_ = size;
+  }
+  noise_seal_frames_to(send_, data, out_.get());
+  co_return co_await inner_->write(ByteSpan(out_.get(), size));
 }
 
 Task<Result<std::unique_ptr<NoiseConnection>>> noise_handshake(std::unique_ptr<Stream> inner,

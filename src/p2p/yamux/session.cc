@@ -22,12 +22,12 @@ Task<Result<size_t>> YamuxStream::read_some(MutableByteSpan buf) {
   }
   size_t done = 0;
   while (done < buf.size() && !chunks_.empty()) {
-    Bytes& front = chunks_.front();
-    size_t n = std::min(buf.size() - done, front.size() - chunk_pos_);
-    std::memcpy(buf.data() + done, front.data() + chunk_pos_, n);
+    Chunk& front = chunks_.front();
+    size_t n = std::min(buf.size() - done, front.size - chunk_pos_);
+    std::memcpy(buf.data() + done, front.data.get() + chunk_pos_, n);
     done += n;
     chunk_pos_ += n;
-    if (chunk_pos_ == front.size()) {
+    if (chunk_pos_ == front.size) {
       chunks_.pop_front();
       chunk_pos_ = 0;
     }
@@ -73,8 +73,8 @@ void YamuxStream::reset() {
   on_reset();
 }
 
-void YamuxStream::on_data(Bytes payload) {
-  buffered_ += payload.size();
+void YamuxStream::on_data(Chunk payload) {
+  buffered_ += payload.size;
   chunks_.push_back(std::move(payload));
   readable_.notify_all();
 }
@@ -239,12 +239,19 @@ Task<Status> Session::handle_frame(const FrameHeader& h) {
     if (!stream && h.length > config_.max_window) {
       co_return Error(ErrorCode::kProtocol, "yamux: oversized data frame");
     }
-    Bytes payload(h.length);
-    if (h.length > 0) SYNDB_CO_RETURN_IF_ERROR(co_await read_exact(*conn_, payload));
-    // The stream may have been reset while we read.
-    if (stream && !stream->reset_ && !stream->remote_closed_) {
-      stream->recv_window_ -= h.length;
-      if (h.length > 0) stream->on_data(std::move(payload));
+    // Read in pieces of at most 64 KiB: smaller than malloc's mmap threshold,
+    // so buffers are recycled instead of page-faulted in anew for every frame.
+    constexpr uint32_t kPiece = 64 * 1024;
+    for (uint32_t left = h.length; left > 0;) {
+      uint32_t n = std::min(left, kPiece);
+      Chunk piece{std::unique_ptr<uint8_t[]>(new uint8_t[n]), n};
+      SYNDB_CO_RETURN_IF_ERROR(co_await read_exact(*conn_, MutableByteSpan(piece.data.get(), n)));
+      left -= n;
+      // The stream may have been reset while we read.
+      if (stream && !stream->reset_ && !stream->remote_closed_) {
+        stream->recv_window_ -= n;
+        stream->on_data(std::move(piece));
+      }
     }
   } else if (stream) {
     stream->on_window(h.length);

@@ -29,6 +29,12 @@ struct Config {
 
 class Session;
 
+// A received Data payload; not zero-initialised, it is overwritten at once.
+struct Chunk {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+};
+
 class YamuxStream : public Stream {
  public:
   YamuxStream(std::shared_ptr<Session> session, uint32_t id, uint32_t recv_window);
@@ -41,7 +47,7 @@ class YamuxStream : public Stream {
 
  private:
   friend class Session;
-  void on_data(Bytes payload);
+  void on_data(Chunk payload);
   void on_window(uint32_t delta);
   void on_fin();
   void on_reset();
@@ -50,7 +56,7 @@ class YamuxStream : public Stream {
   std::shared_ptr<Session> session_;
   uint32_t id_;
   Event readable_, writable_;
-  std::deque<Bytes> chunks_;
+  std::deque<Chunk> chunks_;
   size_t chunk_pos_ = 0;
   uint64_t buffered_ = 0;
   uint32_t recv_window_;         // credit the peer still has, bytes
