@@ -10,6 +10,7 @@ all: build
 
 $(BUILD)/.setup-done: scripts/setup.sh package-lock.json
 	bash scripts/setup.sh
+	mkdir -p $(BUILD) && touch $@
 
 setup: $(BUILD)/.setup-done
 
