@@ -31,6 +31,37 @@ struct DemoOptions {
   bool keep = false;
 };
 
+struct ImportWitvlietOptions {
+  std::string dir, data_dir = "syndb-data", prefix = "/toronto/witvliet2021";
+  std::vector<int> datasets;
+};
+struct ImportCsvOptions {
+  std::string file, table, dataset, data_dir = "syndb-data", delimiter = ",";
+  std::vector<std::string> map;
+};
+struct SqlOptions {
+  std::string sql, data_dir = "syndb-data", format = "table";
+};
+struct DatasetOptions {
+  std::string action, id, data_dir = "syndb-data";
+};
+struct WarehouseOptions {
+  std::string action, data_dir = "syndb-data";
+};
+struct GenSyntheticOptions {
+  int64_t rows = 1'000'000;
+  int datasets = 1;
+  uint64_t seed = 42;
+  std::string prefix = "/synthetic/gen", data_dir = "syndb-data", csv;
+};
+
+int run_import_witvliet(const ImportWitvlietOptions& o);
+int run_import_csv(const ImportCsvOptions& o);
+int run_sql(const SqlOptions& o);
+int run_dataset(const DatasetOptions& o);
+int run_warehouse(const WarehouseOptions& o);
+int run_gen_synthetic(const GenSyntheticOptions& o);
+
 int run_keygen(const KeygenOptions& o);
 int run_id(const std::string& key_file);
 int run_node(const NodeOptions& o);

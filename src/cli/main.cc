@@ -58,6 +58,67 @@ int main(int argc, char** argv) {
   c_perf->add_option("--upload", perf.upload, "Bytes to send")->required();
   c_perf->add_option("--download", perf.download, "Bytes to receive")->required();
 
+  const std::string data_dir_help = "Node data directory (holds warehouse.duckdb)";
+
+  auto* c_import = app.add_subcommand("import", "Import data into the node's warehouse");
+  c_import->require_subcommand(1);
+  ImportWitvlietOptions iw;
+  auto* c_iw = c_import->add_subcommand("witvliet", "Import the Witvliet et al. 2021 C. elegans connectomes");
+  c_iw->add_option("dir", iw.dir, "The witvliet2021 data folder")->required()->check(CLI::ExistingDirectory);
+  c_iw->add_option("--data-dir", iw.data_dir, data_dir_help)->capture_default_str();
+  c_iw->add_option("--prefix", iw.prefix, "Dataset id prefix /<institution>/<collection>")->capture_default_str();
+  c_iw->add_option("--datasets", iw.datasets, "Which datasets, e.g. 1,2,3 (default: all 8)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 8));
+  ImportCsvOptions ic;
+  auto* c_ic = c_import->add_subcommand("csv", "Import a CSV/TSV or Parquet file into synapse, gap_junction or cell");
+  c_ic->add_option("file", ic.file, "CSV, TSV or .parquet file")->required();
+  c_ic->add_option("--table", ic.table, "synapse | gap_junction | cell")
+      ->required()
+      ->check(CLI::IsMember({"synapse", "gap_junction", "cell"}));
+  c_ic->add_option("--dataset", ic.dataset, "Dataset id /<institution>/<collection>/<dataset>")->required();
+  c_ic->add_option("--map", ic.map, "Column mapping col=source_column, comma-separated")->delimiter(',');
+  c_ic->add_option("--delimiter", ic.delimiter, "Field delimiter (one character; \\t for TSV)")->capture_default_str();
+  c_ic->add_option("--data-dir", ic.data_dir, data_dir_help)->capture_default_str();
+
+  SqlOptions sql;
+  auto* c_sql = app.add_subcommand("sql", "Run read-only SQL on the local warehouse");
+  c_sql->add_option("query", sql.sql, "SQL over dataset, synapse, gap_junction, cell, ontology_term")->required();
+  c_sql->add_option("--data-dir", sql.data_dir, data_dir_help)->capture_default_str();
+  c_sql->add_option("--format", sql.format, "table | csv | json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+
+  DatasetOptions ds;
+  auto* c_ds = app.add_subcommand("dataset", "List datasets, or show one");
+  c_ds->require_subcommand(1);
+  auto* c_ds_list = c_ds->add_subcommand("list", "Datasets with row counts");
+  c_ds_list->add_option("--data-dir", ds.data_dir, data_dir_help)->capture_default_str();
+  auto* c_ds_show = c_ds->add_subcommand("show", "One dataset's metadata and row counts, as JSON");
+  c_ds_show->add_option("id", ds.id, "Dataset id")->required();
+  c_ds_show->add_option("--data-dir", ds.data_dir, data_dir_help)->capture_default_str();
+
+  WarehouseOptions wh;
+  auto* c_wh = app.add_subcommand("warehouse", "Warehouse schema");
+  c_wh->require_subcommand(1);
+  auto* c_wh_version = c_wh->add_subcommand("version", "Print the schema version");
+  c_wh_version->add_option("--data-dir", wh.data_dir, data_dir_help)->capture_default_str();
+  auto* c_wh_migrate = c_wh->add_subcommand("migrate", "Apply pending migrations; print the new version");
+  c_wh_migrate->add_option("--data-dir", wh.data_dir, data_dir_help)->capture_default_str();
+
+  GenSyntheticOptions gen;
+  auto* c_gen = app.add_subcommand("gen", "Generate data");
+  c_gen->require_subcommand(1);
+  auto* c_gen_syn = c_gen->add_subcommand("synthetic", "Synthetic synapse data with the SynDB schema, for scale tests");
+  c_gen_syn->add_option("--rows", gen.rows, "Synapse rows")->capture_default_str()->check(CLI::NonNegativeNumber);
+  c_gen_syn->add_option("--datasets", gen.datasets, "Datasets to spread them over")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  c_gen_syn->add_option("--seed", gen.seed, "Random seed")->capture_default_str();
+  c_gen_syn->add_option("--prefix", gen.prefix, "Dataset id prefix")->capture_default_str();
+  c_gen_syn->add_option("--data-dir", gen.data_dir, data_dir_help)->capture_default_str();
+  c_gen_syn->add_option("--csv", gen.csv, "Write synapse rows to this CSV file instead of a warehouse");
+
   DemoOptions demo;
   auto* c_demo = app.add_subcommand("demo", "Start two local nodes, connect them, ping, identify and perf between them");
   c_demo->add_flag("--keep", demo.keep, "Keep the nodes running until SIGINT/SIGTERM");
@@ -85,5 +146,24 @@ int main(int argc, char** argv) {
   if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);
   if (c_demo->parsed()) return run_demo(demo, argv[0]);
+  if (c_iw->parsed()) return run_import_witvliet(iw);
+  if (c_ic->parsed()) {
+    if (ic.delimiter == "\\t") ic.delimiter = "\t";
+    return run_import_csv(ic);
+  }
+  if (c_sql->parsed()) return run_sql(sql);
+  if (c_ds_list->parsed()) {
+    ds.action = "list";
+    return run_dataset(ds);
+  }
+  if (c_ds_show->parsed()) {
+    ds.action = "show";
+    return run_dataset(ds);
+  }
+  if (c_wh_version->parsed() || c_wh_migrate->parsed()) {
+    wh.action = c_wh_migrate->parsed() ? "migrate" : "version";
+    return run_warehouse(wh);
+  }
+  if (c_gen_syn->parsed()) return run_gen_synthetic(gen);
   return 2;
 }

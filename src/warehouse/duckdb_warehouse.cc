@@ -1,0 +1,342 @@
+// Warehouse on embedded DuckDB through its C API (duckdb.h, the stable ABI).
+// Every DuckDB error is converted to an Error here and nowhere else.
+#include <duckdb.h>
+
+#include <filesystem>
+#include <string_view>
+
+#include "warehouse/schema.h"
+#include "warehouse/warehouse.h"
+
+namespace syndb::warehouse {
+
+namespace {
+
+Error duck_error(const std::string& what, const char* detail) {
+  return Error(ErrorCode::kInvalidArgument, what + ": " + (detail ? detail : "unknown DuckDB error"));
+}
+
+// Trailing ';' and whitespace would break wrapping the statement in a subquery.
+std::string strip_statement(const std::string& sql) {
+  size_t end = sql.size();
+  while (end > 0 && (sql[end - 1] == ';' || std::isspace(static_cast<unsigned char>(sql[end - 1])))) --end;
+  return sql.substr(0, end);
+}
+
+std::string quote_ident(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+class DuckResult {
+ public:
+  DuckResult() = default;
+  ~DuckResult() { duckdb_destroy_result(&r_); }
+  DuckResult(const DuckResult&) = delete;
+  DuckResult& operator=(const DuckResult&) = delete;
+  duckdb_result* get() { return &r_; }
+
+ private:
+  duckdb_result r_{};
+};
+
+class DuckPrepared {
+ public:
+  ~DuckPrepared() { duckdb_destroy_prepare(&p_); }
+  duckdb_prepared_statement* out() { return &p_; }
+  duckdb_prepared_statement get() { return p_; }
+
+ private:
+  duckdb_prepared_statement p_ = nullptr;
+};
+
+class DuckArrowStream : public ArrowStream {
+ public:
+  DuckArrowStream() = default;
+  ~DuckArrowStream() override {
+    if (options_) duckdb_destroy_arrow_options(&options_);
+    duckdb_destroy_result(&result_);
+  }
+  Status init(duckdb_prepared_statement prepared) {
+    if (duckdb_execute_prepared_streaming(prepared, &result_) != DuckDBSuccess) {
+      return duck_error("query failed", duckdb_result_error(&result_));
+    }
+    options_ = duckdb_result_get_arrow_options(&result_);
+    idx_t n = duckdb_column_count(&result_);
+    std::vector<duckdb_logical_type> types(n);
+    std::vector<const char*> names(n);
+    for (idx_t i = 0; i < n; ++i) {
+      types[i] = duckdb_column_logical_type(&result_, i);
+      names[i] = duckdb_column_name(&result_, i);
+    }
+    duckdb_error_data err = duckdb_to_arrow_schema(options_, types.data(), names.data(), n, schema_.get());
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
+    if (err) {
+      Error e = duck_error("arrow schema", duckdb_error_data_message(err));
+      duckdb_destroy_error_data(&err);
+      return e;
+    }
+    return ok_status();
+  }
+  const ArrowSchema& schema() const override { return *schema_.get(); }
+  Result<bool> next(OwnedArrowArray* out) override {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(result_);
+    if (!chunk) {
+      const char* e = duckdb_result_error(&result_);
+      if (e && *e) return duck_error("query failed", e);
+      return false;
+    }
+    out->reset();
+    duckdb_error_data err = duckdb_data_chunk_to_arrow(options_, chunk, out->get());
+    duckdb_destroy_data_chunk(&chunk);
+    if (err) {
+      Error e = duck_error("arrow conversion", duckdb_error_data_message(err));
+      duckdb_destroy_error_data(&err);
+      return e;
+    }
+    return true;
+  }
+
+ private:
+  duckdb_result result_{};
+  duckdb_arrow_options options_ = nullptr;
+  OwnedArrowSchema schema_;
+};
+
+class DuckAppender : public Appender {
+ public:
+  DuckAppender(duckdb_appender app, std::string table) : app_(app), table_(std::move(table)) {}
+  ~DuckAppender() override { duckdb_appender_destroy(&app_); }
+  Status append_row(const std::vector<Value>& row) override {
+    ++row_;
+    for (const auto& v : row) {
+      duckdb_state st = DuckDBSuccess;
+      if (std::holds_alternative<std::monostate>(v)) {
+        st = duckdb_append_null(app_);
+      } else if (auto* b = std::get_if<bool>(&v)) {
+        st = duckdb_append_bool(app_, *b);
+      } else if (auto* i = std::get_if<int64_t>(&v)) {
+        st = duckdb_append_int64(app_, *i);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        st = duckdb_append_double(app_, *d);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        st = duckdb_append_varchar_length(app_, s.data(), s.size());
+      }
+      if (st != DuckDBSuccess) return fail();
+    }
+    if (duckdb_appender_end_row(app_) != DuckDBSuccess) return fail();
+    return ok_status();
+  }
+  Status close() override {
+    if (duckdb_appender_close(app_) != DuckDBSuccess) return fail();
+    return ok_status();
+  }
+
+ private:
+  Error fail() {
+    return duck_error("append to " + table_ + " (row " + std::to_string(row_) + ")", duckdb_appender_error(app_));
+  }
+  duckdb_appender app_;
+  std::string table_;
+  int64_t row_ = 0;
+};
+
+class DuckWarehouse : public Warehouse {
+ public:
+  ~DuckWarehouse() override {
+    duckdb_disconnect(&con_);
+    duckdb_close(&db_);
+  }
+
+  Status open(const std::string& path, const OpenOptions& o) {
+    duckdb_config config;
+    if (duckdb_create_config(&config) != DuckDBSuccess) return Error(ErrorCode::kInternal, "duckdb config");
+    auto set = [&](const char* k, const std::string& v) { duckdb_set_config(config, k, v.c_str()); };
+    if (o.read_only) set("access_mode", "READ_ONLY");
+    if (!o.memory_limit.empty()) set("memory_limit", o.memory_limit);
+    if (o.threads > 0) set("threads", std::to_string(o.threads));
+    if (o.sandbox) {
+      set("enable_external_access", "false");
+      set("autoload_known_extensions", "false");
+      set("autoinstall_known_extensions", "false");
+      set("allow_community_extensions", "false");
+    }
+    char* err = nullptr;
+    duckdb_state st = duckdb_open_ext(path.c_str(), &db_, config, &err);
+    duckdb_destroy_config(&config);
+    if (st != DuckDBSuccess) {
+      Error e(ErrorCode::kIo, "cannot open warehouse " + path + ": " + (err ? err : "unknown error"));
+      duckdb_free(err);
+      return e;
+    }
+    if (duckdb_connect(db_, &con_) != DuckDBSuccess) return Error(ErrorCode::kIo, "cannot connect to " + path);
+    if (o.sandbox) SYNDB_RETURN_IF_ERROR(execute("SET lock_configuration = true"));
+    auto version = schema_version();
+    if (!version.ok()) return version.error();
+    if (*version > latest_schema_version()) {
+      return Error(ErrorCode::kUnsupported, "warehouse " + path + " has schema version " + std::to_string(*version) +
+                                                ", newer than this syndb knows (" +
+                                                std::to_string(latest_schema_version()) + "); upgrade syndb");
+    }
+    return ok_status();
+  }
+
+  Result<int> schema_version() override {
+    auto r = query_text(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+        "AND table_schema = 'main'");
+    if (!r.ok()) return r.error();
+    if (r->rows.empty() || r->rows[0][0] == "0") return 0;
+    auto v = query_text("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (!v.ok()) return v.error();
+    return std::stoi(*v->rows[0][0]);
+  }
+
+  Result<int> migrate(int target) override {
+    SYNDB_ASSIGN_OR_RETURN(int current, schema_version());
+    if (current > latest_schema_version()) {
+      return Error(ErrorCode::kUnsupported, "warehouse schema version " + std::to_string(current) +
+                                                " is newer than this syndb knows");
+    }
+    if (current == 0) {
+      SYNDB_RETURN_IF_ERROR(execute(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR, "
+          "applied_at TIMESTAMP DEFAULT current_timestamp)"));
+    }
+    for (const auto& m : migrations()) {
+      if (m.version <= current || m.version > target) continue;
+      SYNDB_RETURN_IF_ERROR(begin());
+      Status st = execute(m.sql);
+      if (st.ok()) {
+        std::string desc = m.description;
+        std::string escaped;
+        for (char c : desc) escaped += (c == '\'') ? std::string("''") : std::string(1, c);
+        st = execute("INSERT INTO schema_migrations (version, description) VALUES (" + std::to_string(m.version) +
+                     ", '" + escaped + "')");
+      }
+      if (!st.ok()) {
+        (void)rollback();
+        return st.error().wrap("migration " + std::to_string(m.version));
+      }
+      SYNDB_RETURN_IF_ERROR(commit());
+      current = m.version;
+    }
+    return current;
+  }
+
+  Status execute(const std::string& sql) override {
+    DuckResult r;
+    if (duckdb_query(con_, sql.c_str(), r.get()) != DuckDBSuccess) {
+      return duck_error("statement failed", duckdb_result_error(r.get()));
+    }
+    return ok_status();
+  }
+
+  Result<std::unique_ptr<ArrowStream>> query_arrow(const std::string& sql) override {
+    DuckPrepared p;
+    if (duckdb_prepare(con_, sql.c_str(), p.out()) != DuckDBSuccess) {
+      return duck_error("query failed", duckdb_prepare_error(p.get()));
+    }
+    auto stream = std::make_unique<DuckArrowStream>();
+    SYNDB_RETURN_IF_ERROR(stream->init(p.get()));
+    return std::unique_ptr<ArrowStream>(std::move(stream));
+  }
+
+  Result<TextResult> query_text(const std::string& sql) override {
+    // DuckDB casts every column to VARCHAR itself: COLUMNS(*)::VARCHAR keeps the names.
+    std::string wrapped = "SELECT COLUMNS(*)::VARCHAR FROM (" + strip_statement(sql) + ")";
+    DuckResult r;
+    if (duckdb_query(con_, wrapped.c_str(), r.get()) != DuckDBSuccess) {
+      // Not wrappable (e.g. PRAGMA): report the error of the statement itself.
+      DuckResult direct;
+      if (duckdb_query(con_, sql.c_str(), direct.get()) != DuckDBSuccess) {
+        return duck_error("query failed", duckdb_result_error(direct.get()));
+      }
+      return duck_error("query failed", duckdb_result_error(r.get()));
+    }
+    TextResult out;
+    idx_t ncols = duckdb_column_count(r.get());
+    for (idx_t c = 0; c < ncols; ++c) out.columns.emplace_back(duckdb_column_name(r.get(), c));
+    for (;;) {
+      duckdb_data_chunk chunk = duckdb_fetch_chunk(*r.get());
+      if (!chunk) break;
+      idx_t n = duckdb_data_chunk_get_size(chunk);
+      size_t base = out.rows.size();
+      out.rows.resize(base + n, std::vector<std::optional<std::string>>(ncols));
+      for (idx_t c = 0; c < ncols; ++c) {
+        duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
+        auto* data = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec));
+        uint64_t* validity = duckdb_vector_get_validity(vec);
+        for (idx_t i = 0; i < n; ++i) {
+          if (validity && !duckdb_validity_row_is_valid(validity, i)) continue;
+          out.rows[base + i][c] = std::string(duckdb_string_t_data(&data[i]), duckdb_string_t_length(data[i]));
+        }
+      }
+      duckdb_destroy_data_chunk(&chunk);
+    }
+    return out;
+  }
+
+  Status begin() override { return execute("BEGIN TRANSACTION"); }
+  Status commit() override { return execute("COMMIT"); }
+  Status rollback() override { return execute("ROLLBACK"); }
+
+  Result<std::unique_ptr<Appender>> appender(const std::string& table) override {
+    duckdb_appender app = nullptr;
+    if (duckdb_appender_create(con_, nullptr, table.c_str(), &app) != DuckDBSuccess) {
+      Error e = duck_error("appender for " + table, duckdb_appender_error(app));
+      duckdb_appender_destroy(&app);
+      return e;
+    }
+    return std::unique_ptr<Appender>(std::make_unique<DuckAppender>(app, table));
+  }
+
+  Result<std::vector<TableInfo>> describe() override {
+    SYNDB_ASSIGN_OR_RETURN(auto cols, query_text(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name <> 'schema_migrations' "
+        "AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE') "
+        "ORDER BY table_name, ordinal_position"));
+    std::vector<TableInfo> out;
+    for (const auto& row : cols.rows) {
+      if (out.empty() || out.back().name != *row[0]) out.push_back(TableInfo{*row[0], {}, 0});
+      out.back().columns.push_back(ColumnInfo{*row[1], *row[2], row[3] == "YES"});
+    }
+    for (auto& t : out) {
+      SYNDB_ASSIGN_OR_RETURN(auto n, query_text("SELECT count(*) FROM " + quote_ident(t.name)));
+      t.rows = std::stoll(*n.rows[0][0]);
+    }
+    return out;
+  }
+
+ private:
+  duckdb_database db_ = nullptr;
+  duckdb_connection con_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Warehouse>> open_duckdb(const std::string& data_dir, const OpenOptions& options) {
+  if (data_dir == ":memory:") {
+    auto w = std::make_unique<DuckWarehouse>();
+    SYNDB_RETURN_IF_ERROR(w->open(":memory:", options));
+    return std::unique_ptr<Warehouse>(std::move(w));
+  }
+  std::error_code ec;
+  if (!options.read_only) std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot create data dir " + data_dir + ": " + ec.message());
+  std::string path = (std::filesystem::path(data_dir) / "warehouse.duckdb").string();
+  if (options.read_only && !std::filesystem::exists(path)) {
+    return Error(ErrorCode::kNotFound, "no warehouse in " + data_dir + " (import data first)");
+  }
+  auto w = std::make_unique<DuckWarehouse>();
+  SYNDB_RETURN_IF_ERROR(w->open(path, options));
+  return std::unique_ptr<Warehouse>(std::move(w));
+}
+
+}  // namespace syndb::warehouse
