@@ -89,11 +89,28 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # Stops one process we started (and forgets it), so that measurements that
 # follow do not share the two cores with an idle-but-alive server.
 stop_pid() {
-  local pid=$1 keep=() p
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do [ "$p" != "$pid" ] && keep+=("$p"); done
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  forget_pid "$1"
+}
+
+forget_pid() {
+  local keep=() p
+  for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
   PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# client CMD...: runs one benchmark client with a time limit (a hung client
+# must not hang the run). It runs in the background and we `wait` for it:
+# bash defers traps while a foreground child runs, whereas `wait` returns at
+# once on SIGINT/SIGTERM, so the EXIT trap then stops the client as well.
+client() {
+  timeout "$CLIENT_TIMEOUT" "$@" &
+  local pid=$! rc=0
+  PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  forget_pid "$pid"
+  return "$rc"
 }
 
 # wait_for_line FILE REGEX PID [SECONDS]: waits until FILE has a line matching
@@ -165,6 +182,12 @@ port_listening() {
 
 # rss_mb PID: resident set size in MB (10^6 bytes; /proc reports KiB).
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 * 1024 / 1e6 }' "/proc/$1/status"; }
+# rss_split_mb PID: "anon X MB, file Y MB" -- file-backed pages are mostly
+# shared libraries, which VmRSS counts in full even though they are shared.
+rss_split_mb() {
+  awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+       END { printf "anon %.1f MB, file %.1f MB", a * 1024 / 1e6, f * 1024 / 1e6 }' "/proc/$1/status"
+}
 hwm_mb() { awk '/^VmHWM:/ { printf "%.1f", $2 * 1024 / 1e6 }' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------------------
@@ -227,7 +250,7 @@ measure_iperf() {
   [ -n "$pid" ] || die "could not start an iperf3 server"
 
   log "iperf3: -c 127.0.0.1 -p $port -t $IPERF_SECONDS -R (one stream)"
-  timeout "$CLIENT_TIMEOUT" iperf3 -c 127.0.0.1 -p "$port" -t "$IPERF_SECONDS" -J -R \
+  client iperf3 -c 127.0.0.1 -p "$port" -t "$IPERF_SECONDS" -J -R \
     >"$WORK/iperf.json" || { cat "$WORK/iperf.json" >&2; die "iperf3 client failed"; }
   stop_pid "$pid"
 
@@ -243,7 +266,7 @@ measure_syndb_perf() {
   start_syndb_node perf-server
   local i rate
   for ((i = 1; i <= RUNS; i++)); do
-    timeout "$CLIENT_TIMEOUT" "$SYNDB" perf "$NODE_ADDR" --upload 0 --download "$SYNDB_DOWNLOAD" \
+    client "$SYNDB" perf "$NODE_ADDR" --upload 0 --download "$SYNDB_DOWNLOAD" \
       >"$WORK/syndb-perf-$i.out" 2>"$WORK/syndb-perf-$i.err" \
       || { cat "$WORK/syndb-perf-$i.err" >&2; die "syndb perf run $i failed"; }
     [ "$(json_num "$WORK/syndb-perf-$i.out" download_bytes)" = "$SYNDB_DOWNLOAD" ] \
@@ -266,7 +289,7 @@ measure_js_perf() {
   local addr i rate
   addr=$(awk '/^listening /{ print $2; exit }' "$WORK/js.out")
   for ((i = 1; i <= RUNS; i++)); do
-    timeout "$CLIENT_TIMEOUT" node "$JS_PEER" perf "$addr" --upload 0 --download "$JS_DOWNLOAD" \
+    client node "$JS_PEER" perf "$addr" --upload 0 --download "$JS_DOWNLOAD" \
       >"$WORK/js-perf-$i.out" 2>"$WORK/js-perf-$i.err" \
       || { cat "$WORK/js-perf-$i.err" >&2; die "js perf run $i failed"; }
     rate=$(json_num "$WORK/js-perf-$i.out" download_MBps)
@@ -281,13 +304,14 @@ measure_js_perf() {
 # have been touched, then let it settle), then the ping RTT on the same node.
 measure_rss_and_ping() {
   start_syndb_node idle
-  timeout "$CLIENT_TIMEOUT" "$SYNDB" ping "$NODE_ADDR" --count 1 >/dev/null \
+  client "$SYNDB" ping "$NODE_ADDR" --count 1 >/dev/null \
     || die "syndb ping (warm-up) failed"
   sleep 1
   IDLE_RSS_MB=$(rss_mb "$NODE_PID")
+  IDLE_RSS_SPLIT=$(rss_split_mb "$NODE_PID")
   log "idle node RSS: $IDLE_RSS_MB MB"
 
-  timeout "$CLIENT_TIMEOUT" "$SYNDB" ping "$NODE_ADDR" --count "$PING_COUNT" >"$WORK/syndb-ping.out" \
+  client "$SYNDB" ping "$NODE_ADDR" --count "$PING_COUNT" >"$WORK/syndb-ping.out" \
     || die "syndb ping failed"
   SYNDB_PING_P50=$(sed -n 's/^rtt_us=//p' "$WORK/syndb-ping.out" | median)
   [ "$(grep -c '^rtt_us=' "$WORK/syndb-ping.out")" = "$PING_COUNT" ] || die "syndb ping: wrong count"
@@ -299,7 +323,7 @@ measure_rss_and_ping() {
   wait_for_line "$WORK/echo.out" '^listening [0-9]+$' "$pid"
   local port
   port=$(awk '/^listening /{ print $2; exit }' "$WORK/echo.out")
-  timeout "$CLIENT_TIMEOUT" "$ECHO_BIN" client 127.0.0.1 "$port" "$PING_COUNT" >"$WORK/raw-ping.out" \
+  client "$ECHO_BIN" client 127.0.0.1 "$port" "$PING_COUNT" >"$WORK/raw-ping.out" \
     || die "tcp_echo_rtt client failed"
   RAW_PING_P50=$(sed -n 's/^rtt_us=//p' "$WORK/raw-ping.out" | median)
   stop_pid "$pid"
@@ -312,7 +336,7 @@ run_microbench() {
     log "running $mb $MICROBENCH_ARGS"
     echo "## Micro-benchmarks ($mb)"
     # shellcheck disable=SC2086  # MICROBENCH_ARGS is a list of flags
-    "$mb" $MICROBENCH_ARGS
+    "$mb" $MICROBENCH_ARGS 2>&1  # its context header goes to stderr
     echo
   else
     log "no $mb (configure with -DSYNDB_BENCH=ON to build it); skipping micro-benchmarks"
@@ -336,7 +360,8 @@ report() {
   local env_line
   env_line="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores \
 ($(awk -F': ' '/^model name/{ print $2; exit }' /proc/cpuinfo)), Linux $(uname -r), \
-$(iperf3 --version | head -n 1 | awk '{ print $1, $2 }'), node $(node --version)"
+$(iperf3 --version | head -n 1 | awk '{ print $1, $2 }'), node $(node --version), \
+load average at start $LOAD_AT_START"
 
   # Rows: metric | value | target | verdict. Plain and markdown share them.
   local rows=(
@@ -349,6 +374,7 @@ $(iperf3 --version | head -n 1 | awk '{ print $1, $2 }'), node $(node --version)
     "ping p50, raw TCP 32-byte echo ($PING_COUNT)|${RAW_PING_P50} µs||"
     "ping p50 syndb / raw|$(fmt2 "$ping_ratio")×|≤ ${TARGET_PING_RATIO}×|$V_PING"
     "idle node RSS (VmRSS after 1 ping)|$IDLE_RSS_MB MB|< $TARGET_RSS_MB MB|$V_RSS"
+    "idle node RSS split (info)|$IDLE_RSS_SPLIT||"
     "perf server peak RSS (VmHWM, info)|$PERF_HWM_MB MB||"
   )
 
@@ -373,6 +399,9 @@ $(iperf3 --version | head -n 1 | awk '{ print $1, $2 }'), node $(node --version)
 }
 
 main() {
+  # Recorded in the report: other work on the machine skews every number
+  # (the ratios less so, since all sides are measured in the same run).
+  LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
   check_prereqs
   local t0=$SECONDS
   measure_iperf

@@ -108,8 +108,11 @@ Status create_dataset(Warehouse& w, const DatasetMeta& m) {
 Result<std::vector<DatasetSummary>> list_datasets(Warehouse& w) {
   SYNDB_ASSIGN_OR_RETURN(auto r, w.query_text(
       "SELECT d.id, d.title, d.institution, d.species, d.stage, d.age_hours, d.method, d.doi, d.license, "
-      "d.citation, d.policy, d.policy_k, s.synapses, s.gap_junctions, s.cells "
-      "FROM dataset d JOIN dataset_stats s ON s.dataset_id = d.id ORDER BY d.id"));
+      "d.citation, d.policy, d.policy_k, "
+      "(SELECT count(*) FROM synapse s WHERE s.dataset_id = d.id), "
+      "(SELECT count(*) FROM gap_junction g WHERE g.dataset_id = d.id), "
+      "(SELECT count(*) FROM cell c WHERE c.dataset_id = d.id) "
+      "FROM dataset d ORDER BY d.id"));
   std::vector<DatasetSummary> out;
   for (const auto& row : r.rows) {
     auto text = [&](size_t i) { return row[i].value_or(""); };

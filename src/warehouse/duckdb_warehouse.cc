@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <filesystem>
+#include <set>
 #include <string_view>
 
 #include "warehouse/schema.h"
@@ -109,9 +110,17 @@ class DuckArrowStream : public ArrowStream {
 
 class DuckAppender : public Appender {
  public:
-  DuckAppender(duckdb_appender app, std::string table) : app_(app), table_(std::move(table)) {}
-  ~DuckAppender() override { duckdb_appender_destroy(&app_); }
+  // `live` is the warehouse's set of open appenders (so rollback can flush them first).
+  DuckAppender(duckdb_appender app, std::string table, std::set<DuckAppender*>* live)
+      : app_(app), table_(std::move(table)), live_(live) {
+    live_->insert(this);
+  }
+  ~DuckAppender() override {
+    live_->erase(this);
+    duckdb_appender_destroy(&app_);
+  }
   Status append_row(const std::vector<Value>& row) override {
+    if (closed_) return Error(ErrorCode::kInvalidArgument, "append to " + table_ + " after close");
     ++row_;
     for (const auto& v : row) {
       duckdb_state st = DuckDBSuccess;
@@ -133,6 +142,8 @@ class DuckAppender : public Appender {
     return ok_status();
   }
   Status close() override {
+    if (closed_) return ok_status();
+    closed_ = true;
     if (duckdb_appender_close(app_) != DuckDBSuccess) return fail();
     return ok_status();
   }
@@ -144,6 +155,8 @@ class DuckAppender : public Appender {
   duckdb_appender app_;
   std::string table_;
   int64_t row_ = 0;
+  bool closed_ = false;
+  std::set<DuckAppender*>* live_;
 };
 
 class DuckWarehouse : public Warehouse {
@@ -203,30 +216,38 @@ class DuckWarehouse : public Warehouse {
       return Error(ErrorCode::kUnsupported, "warehouse schema version " + std::to_string(current) +
                                                 " is newer than this syndb knows");
     }
+    for (const auto& m : migrations()) {
+      if (m.version <= current || m.version > target) continue;
+      SYNDB_RETURN_IF_ERROR(apply_migration(m.version, m.description, m.sql));
+      current = m.version;
+    }
+    return current;
+  }
+
+  Status apply_migration(int version, const std::string& description, const std::string& sql) override {
+    SYNDB_ASSIGN_OR_RETURN(int current, schema_version());
+    if (version != current + 1) {
+      return Error(ErrorCode::kInvalidArgument, "migration " + std::to_string(version) + " does not follow version " +
+                                                    std::to_string(current));
+    }
     if (current == 0) {
       SYNDB_RETURN_IF_ERROR(execute(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR, "
           "applied_at TIMESTAMP DEFAULT current_timestamp)"));
     }
-    for (const auto& m : migrations()) {
-      if (m.version <= current || m.version > target) continue;
-      SYNDB_RETURN_IF_ERROR(begin());
-      Status st = execute(m.sql);
-      if (st.ok()) {
-        std::string desc = m.description;
-        std::string escaped;
-        for (char c : desc) escaped += (c == '\'') ? std::string("''") : std::string(1, c);
-        st = execute("INSERT INTO schema_migrations (version, description) VALUES (" + std::to_string(m.version) +
-                     ", '" + escaped + "')");
-      }
-      if (!st.ok()) {
-        (void)rollback();
-        return st.error().wrap("migration " + std::to_string(m.version));
-      }
-      SYNDB_RETURN_IF_ERROR(commit());
-      current = m.version;
+    SYNDB_RETURN_IF_ERROR(begin());
+    Status st = execute(sql);
+    if (st.ok()) {
+      std::string escaped;
+      for (char c : description) escaped += (c == '\'') ? std::string("''") : std::string(1, c);
+      st = execute("INSERT INTO schema_migrations (version, description) VALUES (" + std::to_string(version) +
+                   ", '" + escaped + "')");
     }
-    return current;
+    if (!st.ok()) {
+      (void)rollback();
+      return st.error().wrap("migration " + std::to_string(version));
+    }
+    return commit();
   }
 
   Status execute(const std::string& sql) override {
@@ -284,7 +305,12 @@ class DuckWarehouse : public Warehouse {
 
   Status begin() override { return execute("BEGIN TRANSACTION"); }
   Status commit() override { return execute("COMMIT"); }
-  Status rollback() override { return execute("ROLLBACK"); }
+  Status rollback() override {
+    // Buffered appender rows must land inside the transaction being rolled
+    // back; flushed later (on destruction) they would be committed on their own.
+    for (auto* app : std::set<DuckAppender*>(appenders_)) (void)app->close();
+    return execute("ROLLBACK");
+  }
 
   Result<std::unique_ptr<Appender>> appender(const std::string& table) override {
     duckdb_appender app = nullptr;
@@ -293,7 +319,7 @@ class DuckWarehouse : public Warehouse {
       duckdb_appender_destroy(&app);
       return e;
     }
-    return std::unique_ptr<Appender>(std::make_unique<DuckAppender>(app, table));
+    return std::unique_ptr<Appender>(std::make_unique<DuckAppender>(app, table, &appenders_));
   }
 
   Result<std::vector<TableInfo>> describe() override {
@@ -317,6 +343,7 @@ class DuckWarehouse : public Warehouse {
  private:
   duckdb_database db_ = nullptr;
   duckdb_connection con_ = nullptr;
+  std::set<DuckAppender*> appenders_;
 };
 
 }  // namespace

@@ -103,8 +103,9 @@ Result<int64_t> import_file(Warehouse& w, const CsvImportOptions& o) {
     (void)w.rollback();
     return e;
   };
-  SYNDB_ASSIGN_OR_RETURN(auto exists, w.query_text("SELECT 1 FROM dataset WHERE id = " + quote_string(o.dataset)));
-  if (exists.rows.empty()) {
+  auto exists = w.query_text("SELECT 1 FROM dataset WHERE id = " + quote_string(o.dataset));
+  if (!exists.ok()) return fail(exists.error());
+  if (exists->rows.empty()) {
     auto prefix = namespace_prefix(w);
     if (!prefix.ok()) return fail(prefix.error());
     if (!*prefix) {

@@ -136,19 +136,18 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
 
   Progress progress("import witvliet");
   SYNDB_RETURN_IF_ERROR(w.begin());
+  std::unique_ptr<Appender> syn_app, gj_app, cell_app;
   auto fail = [&](const Error& e) -> Error {
-    (void)w.rollback();
+    (void)w.rollback();  // also discards rows the appenders still buffer
     return e;
   };
   auto st = claim_namespace(w, "/" + o.prefix.substr(1, o.prefix.find('/', 1) - 1));
   if (!st.ok()) return fail(st.error());
-
-  auto syn_app = w.appender("synapse");
-  auto gj_app = w.appender("gap_junction");
-  auto cell_app = w.appender("cell");
-  if (!syn_app.ok()) return fail(syn_app.error());
-  if (!gj_app.ok()) return fail(gj_app.error());
-  if (!cell_app.ok()) return fail(cell_app.error());
+  for (auto [app, table] : {std::pair{&syn_app, "synapse"}, {&gj_app, "gap_junction"}, {&cell_app, "cell"}}) {
+    auto created = w.appender(table);
+    if (!created.ok()) return fail(created.error());
+    *app = std::move(created).value();
+  }
 
   std::set<std::string> all_cells;
   for (int n : ids) {
@@ -205,7 +204,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
         if (it != branch.end() && occurrence < it->second.size() && it->second[occurrence]) {
           is_branch = *it->second[occurrence];
         }
-        st = (*syn_app)->append_row({dataset_id, synapse_id, pre, post, size, weight, sections, is_branch});
+        st = syn_app->append_row({dataset_id, synapse_id, pre, post, size, weight, sections, is_branch});
         if (!st.ok()) return fail(st.error());
         ++stats.synapses;
         progress.add(1, 0);
@@ -227,7 +226,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
       cells.try_emplace(a);
       cells.try_emplace(b);
       if (!seen_junctions.insert(gid).second) continue;
-      st = (*gj_app)->append_row({dataset_id, gid, a, b});
+      st = gj_app->append_row({dataset_id, gid, a, b});
       if (!st.ok()) return fail(st.error());
       ++stats.gap_junctions;
       progress.add(1, 0);
@@ -249,7 +248,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
     }
     for (const auto& [cell, volume] : cells) {
       auto cc = classifier.classify(cell);
-      st = (*cell_app)->append_row({dataset_id, cell, cc ? Value(cc->cls) : Value(), cc ? Value(cc->type) : Value(),
+      st = cell_app->append_row({dataset_id, cell, cc ? Value(cc->cls) : Value(), cc ? Value(cc->type) : Value(),
                                     volume ? Value(*volume) : Value()});
       if (!st.ok()) return fail(st.error());
       ++stats.cells;
@@ -257,7 +256,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
     }
     progress.add(0, 0);
   }
-  for (auto* app : {&*syn_app, &*gj_app, &*cell_app}) {
+  for (auto* app : {&syn_app, &gj_app, &cell_app}) {
     st = (*app)->close();
     if (!st.ok()) return fail(st.error());
   }

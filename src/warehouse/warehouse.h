@@ -52,7 +52,8 @@ struct TextResult {
 };
 
 // Appends rows to one table; rows become visible when the enclosing
-// transaction commits. Errors name the table and the offending row.
+// transaction commits, and are discarded by its rollback. Must not outlive
+// its Warehouse. Errors name the table and the offending row.
 class Appender {
  public:
   virtual ~Appender() = default;
@@ -69,6 +70,10 @@ class Warehouse {
   // Applies pending migrations in order, each in its own transaction. Returns
   // the new version. kUnsupported when the database is newer than this build.
   virtual Result<int> migrate(int target_version) = 0;
+  // Applies one migration (from this build or sent by a hub with SchemaSync)
+  // in its own transaction and records it. kInvalidArgument when `version` is
+  // not exactly the next one.
+  virtual Status apply_migration(int version, const std::string& description, const std::string& sql) = 0;
 
   // Runs statements that return nothing interesting (DDL, INSERT …).
   virtual Status execute(const std::string& sql) = 0;

@@ -12,39 +12,12 @@
 #include "p2p/mss/multistream.h"
 #include "p2p/noise/noise.h"
 #include "p2p/transport/tcp.h"
+#include "p2p/watchdog.h"
 
 namespace syndb::p2p {
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-// Resets `target` unless disarmed before `ms` elapse: bounds a handshake or a
-// negotiation without threading cancellation through every await.
-class Watchdog {
- public:
-  Watchdog(asio::io_context& io, uint32_t ms, Stream* target)
-      : timer_(io, std::chrono::milliseconds(ms)), state_(std::make_shared<State>(State{target, false})) {
-    timer_.async_wait([state = state_](const boost::system::error_code& ec) {
-      if (ec || state->target == nullptr) return;
-      state->fired = true;
-      state->target->reset();
-    });
-  }
-  ~Watchdog() { disarm(); }
-  void disarm() {
-    state_->target = nullptr;
-    timer_.cancel();
-  }
-  bool fired() const { return state_->fired; }
-
- private:
-  struct State {
-    Stream* target;
-    bool fired;
-  };
-  asio::steady_timer timer_;
-  std::shared_ptr<State> state_;
-};
 
 Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
   if (wd.fired()) return Error(ErrorCode::kTimeout, what + " timed out");

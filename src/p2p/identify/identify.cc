@@ -122,6 +122,7 @@ Task<void> IdentifyService::serve_push(NegotiatedStream ns) {
   if (info->has_protocols) known.protocols = info->protocols;
   if (!info->agent_version.empty()) known.agent_version = info->agent_version;
   if (!info->protocol_version.empty()) known.protocol_version = info->protocol_version;
+  for (auto& l : listeners_) l(ns.connection, known);
 }
 
 Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection> conn) {
@@ -138,7 +139,10 @@ Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection>
   if (info.public_key && !(PeerId::from_public_key(*info.public_key) == conn->remote_peer)) {
     co_return Error(ErrorCode::kProtocol, "identify: public key does not match the connection's peer id");
   }
-  if (*alive) peers_[conn->remote_peer] = info;
+  if (*alive) {
+    peers_[conn->remote_peer] = info;
+    for (auto& l : listeners_) l(conn, info);
+  }
   co_return info;
 }
 

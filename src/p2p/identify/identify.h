@@ -46,6 +46,9 @@ class IdentifyService {
   Task<Result<IdentifyInfo>> identify(std::shared_ptr<Connection> conn);
   // Sends our current Identify to every connected peer (after our protocols or addresses changed).
   void push_all();
+  // Called whenever identify with a peer completes (on each new connection and on push).
+  using IdentifiedListener = std::function<void(const std::shared_ptr<Connection>&, const IdentifyInfo&)>;
+  void on_identified(IdentifiedListener listener) { listeners_.push_back(std::move(listener)); }
   // Waits (polling the peer table, bounded by timeout_ms) until `peer` is identified.
   Task<const IdentifyInfo*> wait_for(const PeerId& peer, uint32_t timeout_ms);
 
@@ -56,6 +59,7 @@ class IdentifyService {
 
   Host& host_;
   std::unordered_map<PeerId, IdentifyInfo> peers_;
+  std::vector<IdentifiedListener> listeners_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
  public:
   ~IdentifyService() { *alive_ = false; }

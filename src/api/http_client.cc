@@ -1,0 +1,203 @@
+#include "api/http_client.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <optional>
+
+namespace syndb::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxResponseBody = 64u << 20;
+
+struct ParsedUrl {
+  std::string host;       // without brackets
+  std::string port;       // digits
+  std::string authority;  // for the Host header, as written
+  std::string target;     // /path?query
+};
+
+bool has_space_or_control(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Result<ParsedUrl> parse_url(const std::string& url) {
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("bad URL \"{}\": {}", url, why));
+  };
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() < kScheme.size()) return bad("expected http://host[:port]/path");
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) {
+      return bad("only http:// URLs are supported");
+    }
+  }
+  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  if (size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  if (authority.empty()) return bad("no host");
+  if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
+  if (has_space_or_control(authority) || has_space_or_control(target)) return bad("spaces or control characters");
+
+  ParsedUrl out;
+  out.authority = std::string(authority);
+  std::string_view port;
+  if (authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return bad("unterminated [IPv6] host");
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad("junk after [IPv6] host");
+      port = after.substr(1);
+      if (port.empty()) return bad("empty port");
+    }
+  } else {
+    size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      if (port.empty()) return bad("empty port");
+    }
+  }
+  if (out.host.empty()) return bad("no host");
+  if (port.empty()) {
+    out.port = "80";
+  } else {
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
+      return bad(fmt::format("bad port \"{}\"", port));
+    }
+    out.port = std::to_string(value);
+  }
+  out.target = target.empty() ? "/" : std::string(target);
+  if (out.target.front() == '?') out.target.insert(out.target.begin(), '/');
+  return out;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!(std::isalnum(c) ||
+          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string& body,
+                                  uint32_t timeout_ms) {
+  SYNDB_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
+  if (!is_token(method)) return Error(ErrorCode::kInvalidArgument, fmt::format("bad HTTP method \"{}\"", method));
+
+  asio::io_context io{1};
+  tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  asio::steady_timer deadline(io, std::chrono::milliseconds(timeout_ms));
+  bool timed_out = false;
+  deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (ec) return;
+    timed_out = true;
+    resolver.cancel();
+    boost::system::error_code ignored;
+    stream.socket().cancel(ignored);
+    stream.socket().close(ignored);
+  });
+
+  std::optional<Result<HttpResponse>> result;
+  auto fail = [&](const std::string& what, const boost::system::error_code& ec) -> Result<HttpResponse> {
+    if (timed_out) {
+      return Error(ErrorCode::kTimeout, fmt::format("{} {}: no response within {} ms", method, url, timeout_ms));
+    }
+    return Error(ErrorCode::kIo, fmt::format("{} {}: {}: {}", method, url, what, ec.message()));
+  };
+
+  auto exchange = [&]() -> asio::awaitable<Result<HttpResponse>> {
+    auto [rec, endpoints] = co_await resolver.async_resolve(u.host, u.port, asio::as_tuple(asio::use_awaitable));
+    if (rec) co_return fail("resolve " + u.host, rec);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    if (cec) co_return fail("connect", cec);
+
+    http::request<http::string_body> req;
+    http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) {
+      req.method_string(method);
+    } else {
+      req.method(verb);
+    }
+    req.target(u.target);
+    req.version(11);
+    req.set(http::field::host, u.authority);
+    req.set(http::field::user_agent, "syndb");
+    req.set(http::field::accept, "*/*");
+    req.keep_alive(false);
+    if (!body.empty()) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = body;
+    }
+    req.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
+    if (wec) co_return fail("send request", wec);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kMaxResponseBody);
+    auto [rdec, rn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (rdec == http::error::body_limit) {
+      co_return Error(ErrorCode::kLimitExceeded,
+                      fmt::format("{} {}: response body over {} bytes", method, url, kMaxResponseBody));
+    }
+    if (rdec) co_return fail("read response", rdec);
+    auto res = parser.release();
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    out.content_type = std::string(res[http::field::content_type]);
+    out.body = std::move(res.body());
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return out;
+  };
+
+  auto run = [&]() -> asio::awaitable<void> { result.emplace(co_await exchange()); };
+  asio::co_spawn(io, run(), [&](std::exception_ptr e) {
+    deadline.cancel();
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        result.emplace(Error(ErrorCode::kInternal, fmt::format("{} {}: {}", method, url, ex.what())));
+      } catch (...) {
+        result.emplace(Error(ErrorCode::kInternal, fmt::format("{} {}: unknown failure", method, url)));
+      }
+    }
+  });
+  io.run();
+  if (!result) return Error(ErrorCode::kInternal, fmt::format("{} {}: request did not complete", method, url));
+  return std::move(*result);
+}
+
+}  // namespace syndb::api

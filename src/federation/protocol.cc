@@ -1,0 +1,76 @@
+#include "federation/protocol.h"
+
+#include <spdlog/spdlog.h>
+
+#include "p2p/watchdog.h"
+
+namespace syndb::federation {
+
+using namespace syndb::p2p;
+
+void serve_federation(Host& host, const Membership& membership, RequestHandler handler, uint32_t timeout_ms) {
+  host.set_stream_handler(std::string(kFederationProtocol), [&host, &membership, handler, timeout_ms](
+                                                                 NegotiatedStream ns) -> Task<void> {
+    const PeerId& peer = ns.connection->remote_peer;
+    if (!membership.admits(peer)) {
+      spdlog::warn("federation: refusing {}: not admitted to federation '{}'", peer.to_string(), membership.name());
+      ns.stream->reset();
+      co_return;
+    }
+    Watchdog wd(host.io(), timeout_ms, ns.stream.get());
+    auto body = co_await read_length_prefixed(*ns.stream, kMaxMessage);
+    wd.disarm();
+    pb::FederationRequest req;
+    if (!body.ok() || !req.ParseFromArray(body->data(), static_cast<int>(body->size()))) {
+      spdlog::info("federation: bad request from {}: {}", peer.to_string(),
+                   body.ok() ? "malformed protobuf" : body.error().to_string());
+      ns.stream->reset();
+      co_return;
+    }
+    pb::FederationResponse resp = co_await handler(req, *ns.connection);
+    resp.set_version(kProtocolVersion);
+    std::string out = resp.SerializeAsString();
+    Watchdog wd2(host.io(), timeout_ms, ns.stream.get());
+    Status st = co_await write_length_prefixed(*ns.stream, as_bytes(out));
+    if (st.ok()) st = co_await ns.stream->close_write();
+    wd2.disarm();
+    if (!st.ok()) ns.stream->reset();
+  });
+}
+
+Task<Result<pb::FederationResponse>> federation_call(Host& host, std::shared_ptr<Connection> conn,
+                                                     const pb::FederationRequest& request, uint32_t timeout_ms) {
+  const std::vector<std::string> protos{std::string(kFederationProtocol)};
+  auto start = std::chrono::steady_clock::now();
+  SYNDB_CO_ASSIGN_OR_RETURN(auto ns, co_await host.new_stream(conn, protos));
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  uint32_t left = timeout_ms > elapsed.count() ? timeout_ms - static_cast<uint32_t>(elapsed.count()) : 1;
+  Watchdog wd(host.io(), left, ns.stream.get());
+  std::string out = request.SerializeAsString();
+  Status st = co_await write_length_prefixed(*ns.stream, as_bytes(out));
+  if (st.ok()) st = co_await ns.stream->close_write();
+  Result<Bytes> body = Error(ErrorCode::kInternal, "");
+  if (st.ok()) body = co_await read_length_prefixed(*ns.stream, kMaxMessage);
+  wd.disarm();
+  if (wd.fired()) {
+    ns.stream->reset();
+    co_return Error(ErrorCode::kTimeout, "no federation response within " + std::to_string(timeout_ms) + " ms");
+  }
+  if (!st.ok()) co_return st.error();
+  if (!body.ok()) {
+    ns.stream->reset();
+    if (body.error().code() == ErrorCode::kReset || body.error().code() == ErrorCode::kClosed) {
+      co_return Error(ErrorCode::kPermissionDenied, "peer refused the federation request (not admitted?)");
+    }
+    co_return body.error();
+  }
+  pb::FederationResponse resp;
+  if (!resp.ParseFromArray(body->data(), static_cast<int>(body->size()))) {
+    co_return Error(ErrorCode::kProtocol, "malformed federation response");
+  }
+  if (!resp.error().empty()) co_return Error(ErrorCode::kInternal, "peer: " + resp.error());
+  if (resp.unsupported()) co_return Error(ErrorCode::kUnsupported, "peer does not support this request");
+  co_return resp;
+}
+
+}  // namespace syndb::federation
