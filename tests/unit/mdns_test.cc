@@ -424,7 +424,8 @@ TEST(MdnsServiceTest, PeerNameAndAnnouncedAddrs) {
   const std::string& name = svc.peer_name();
   EXPECT_GE(name.size(), 32u);
   EXPECT_LE(name.size(), 63u);
-  EXPECT_TRUE(std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }));
+  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  EXPECT_TRUE(std::all_of(name.begin(), name.end(), lower_alnum)) << name;
   MdnsService svc2(io, self, [&] { return listen; }, loopback_config());
   EXPECT_NE(svc2.peer_name(), name);
 

@@ -77,18 +77,17 @@ Task<void> Host::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) 
       spdlog::warn("refusing inbound connection: {} inbound connections open", inbound_count_);
       continue;  // socket closes when it goes out of scope
     }
-    auto raw = std::make_unique<TcpStream>(std::move(socket));
-    asio::co_spawn(
-        io_,
-        [this, alive, raw = std::move(raw)]() mutable -> Task<void> {
-          std::string from = raw->remote_addr().to_string();
-          std::optional<PeerId> anyone;
-          auto conn = co_await upgrade(std::move(raw), false, anyone);
-          if (!*alive) co_return;
-          if (!conn.ok()) spdlog::info("inbound connection from {} failed: {}", from, conn.error().to_string());
-        },
-        asio::detached);
+    // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
+    asio::co_spawn(io_, upgrade_inbound(std::make_unique<TcpStream>(std::move(socket)), alive), asio::detached);
   }
+}
+
+Task<void> Host::upgrade_inbound(std::unique_ptr<TcpStream> raw, std::shared_ptr<bool> alive) {
+  std::string from = raw->remote_addr().to_string();
+  std::optional<PeerId> anyone;
+  auto conn = co_await upgrade(std::move(raw), false, anyone);
+  if (!*alive) co_return;
+  if (!conn.ok()) spdlog::info("inbound connection from {} failed: {}", from, conn.error().to_string());
 }
 
 Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStream> raw, bool outbound,

@@ -91,6 +91,7 @@ class Host {
 
  private:
   Task<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  Task<void> upgrade_inbound(std::unique_ptr<class TcpStream> raw, std::shared_ptr<bool> alive);
   Task<Result<std::shared_ptr<Connection>>> upgrade(std::unique_ptr<class TcpStream> raw, bool outbound,
                                                     std::optional<PeerId> expected);
   void add_connection(const std::shared_ptr<Connection>& conn);

@@ -120,7 +120,8 @@ Result<Bytes> to_wire(const ldns_pkt* pkt) {
   std::free(wire);
   if (out.size() > kMdnsMaxPacket) {
     return Error(ErrorCode::kLimitExceeded,
-                 "mDNS message is " + std::to_string(out.size()) + " bytes (max " + std::to_string(kMdnsMaxPacket) + ")");
+                 "mDNS message is " + std::to_string(out.size()) + " bytes (max " +
+                     std::to_string(kMdnsMaxPacket) + ")");
   }
   return out;
 }
@@ -133,7 +134,8 @@ Result<PktPtr> from_wire(ByteSpan packet) {
   ldns_status st = ldns_wire2pkt(&raw, packet.data(), packet.size());
   PktPtr pkt(raw);
   if (st != LDNS_STATUS_OK || !pkt) {
-    return Error(ErrorCode::kProtocol, std::string("not a DNS message: ") + ldns_get_errorstr_by_id(st));
+    const char* why = ldns_get_errorstr_by_id(st);
+    return Error(ErrorCode::kProtocol, std::string("not a DNS message: ") + (why ? why : "unknown ldns error"));
   }
   return pkt;
 }
@@ -188,8 +190,12 @@ void add_addr(PeerList& peers, const PeerId& id, Multiaddr addr) {
 
 Result<PeerList> peers_in_response(const ldns_pkt* pkt, const ldns_rdf* service) {
   if (!ldns_pkt_qr(pkt)) return Error(ErrorCode::kProtocol, "mDNS message is a query, not a response");
-  if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) return Error(ErrorCode::kProtocol, "mDNS response with opcode != 0");
-  if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR) return Error(ErrorCode::kProtocol, "mDNS response with rcode != 0");
+  if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
+    return Error(ErrorCode::kProtocol, "mDNS response with opcode != 0");
+  }
+  if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR) {
+    return Error(ErrorCode::kProtocol, "mDNS response with rcode != 0");
+  }
 
   // The instances the answers point at: "<service> PTR <peer-name>.<service>".
   std::vector<const ldns_rdf*> instances;
@@ -201,8 +207,8 @@ Result<PeerList> peers_in_response(const ldns_pkt* pkt, const ldns_rdf* service)
     if (ldns_rr_rd_count(rr) != 1 || !same_dname(ldns_rr_owner(rr), service)) continue;
     const ldns_rdf* target = ldns_rr_rdf(rr, 0);
     if (!target || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) continue;
-    bool dup = std::any_of(instances.begin(), instances.end(), [&](const ldns_rdf* t) { return same_dname(t, target); });
-    if (!dup) instances.push_back(target);
+    auto same = [&](const ldns_rdf* t) { return same_dname(t, target); };
+    if (std::none_of(instances.begin(), instances.end(), same)) instances.push_back(target);
   }
 
   PeerList peers;
@@ -211,7 +217,8 @@ Result<PeerList> peers_in_response(const ldns_pkt* pkt, const ldns_rdf* service)
     size_t n = section ? std::min(ldns_rr_list_rr_count(section), kMdnsMaxRecordsPerSection) : 0;
     for (size_t i = 0; i < n; ++i) {
       const ldns_rr* rr = ldns_rr_list_rr(section, i);
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT || rr_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_ttl(rr) == 0) continue;
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT || rr_class(rr) != LDNS_RR_CLASS_IN) continue;
+      if (ldns_rr_ttl(rr) == 0) continue;
       const ldns_rdf* owner = ldns_rr_owner(rr);
       if (!std::any_of(instances.begin(), instances.end(), [&](const ldns_rdf* t) { return same_dname(t, owner); })) {
         continue;

@@ -85,7 +85,8 @@ Result<Bytes> mdns_build_response(const std::string& service, const std::string&
 // peer ID and returned without the /p2p/ suffix (duplicates removed, at most
 // kMdnsMaxAddrsPerPeer per peer). Peers with no usable address are left out.
 // Errors: kProtocol when the packet is not a DNS message, is not a response,
-// or has a non-zero opcode or rcode; kLimitExceeded over kMdnsMaxPacket.
+// or has a non-zero opcode or rcode; kLimitExceeded over kMdnsMaxPacket;
+// kInvalidArgument for a bad service name.
 Result<std::vector<std::pair<PeerId, std::vector<Multiaddr>>>> mdns_parse_response(ByteSpan packet,
                                                                                    const std::string& service);
 

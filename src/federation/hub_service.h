@@ -1,0 +1,76 @@
+// HubService: the coordinator half of a hub (the seeds' HubRegistryActor and
+// FederationHealthMonitorActor). Nodes register over /syndb/federation/1.0.0;
+// each registered node gets one actor: a coroutine with its own mailbox that
+// pings it (HealthPing every HealthConfig::interval_ms, circuit breaker when
+// Unreachable), refreshes its catalogue, and runs schema and ontology pushes.
+// Actors share nothing but the Registry (lock-free snapshots) and the
+// Metastore (health transitions for audit), and every request they make is
+// bounded by a timeout, so a slow or stalled node delays only its own actor.
+// A supervisor restarts an actor that fails, with backoff.
+//
+// Threading: actors run on the host's io_context; schema_sync_blocking() may
+// be called from another thread (the HTTP API).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "federation/health.h"
+#include "federation/metastore.h"
+#include "federation/node_service.h"
+#include "federation/registry.h"
+
+namespace syndb::federation {
+
+struct HubConfig {
+  std::string name;
+  HealthConfig health;
+  uint32_t request_timeout_ms = 5000;
+  uint32_t catalog_refresh_ms = 15'000;
+};
+
+class HubService {
+ public:
+  HubService(p2p::Host& host, NodeService& local_node, Registry& registry, Metastore* metastore,
+             warehouse::Warehouse& local_warehouse, HubConfig config);
+  ~HubService();
+  // Advertises /syndb/hub/1.0.0, accepts registrations, lists the hub's own node.
+  void start();
+
+  // Pushes pending migrations to every Healthy or Degraded node whose schema
+  // is older than this build's; returns per-node results. Thread-safe; waits
+  // at most timeout_ms.
+  nlohmann::json schema_sync_blocking(uint32_t timeout_ms = 30'000);
+  // Sends the hub's ontology terms to every reachable node (also done on registration).
+  p2p::Task<nlohmann::json> ontology_sync_all();
+  p2p::Task<nlohmann::json> schema_sync_all();
+
+ private:
+  struct Actor;
+  using Command = std::function<p2p::Task<void>(Actor&)>;
+
+  p2p::Task<pb::FederationResponse> on_register(const pb::Register& reg, const p2p::Connection& conn);
+  void supervise(std::shared_ptr<Actor> actor, uint32_t restart_backoff_ms);
+  p2p::Task<void> run_actor(std::shared_ptr<Actor> actor);
+  p2p::Task<void> ping(Actor& a);
+  p2p::Task<void> refresh_catalog(Actor& a);
+  p2p::Task<Result<pb::FederationResponse>> call(Actor& a, const pb::FederationRequest& req);
+  void post(Actor& a, Command cmd);
+  void record(Actor& a, const Transition& t);
+  void refresh_local();
+  Result<pb::OntologySync> local_ontology();
+
+  p2p::Host& host_;
+  NodeService& local_node_;
+  Registry& registry_;
+  Metastore* metastore_;
+  warehouse::Warehouse& warehouse_;
+  HubConfig config_;
+  std::map<std::string, std::shared_ptr<Actor>> actors_;  // by PeerId
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace syndb::federation
