@@ -3,20 +3,50 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
+#include "common/result.h"
 #include <string>
 #include <vector>
 
+namespace syndb::p2p {
+class Host;
+}
+
 namespace syndb::cli {
+
+// Serves /echo/1.0.0 (every byte back until EOF), for interop tests.
+void register_echo(p2p::Host& host);
 
 struct KeygenOptions {
   std::string out;
   bool force = false;
 };
+// `syndb node` and `syndb hub`: every key of the TOML config file also has a
+// flag; a flag given on the command line wins over the file.
 struct NodeOptions {
+  std::string config;  // TOML file
   std::string key;
   std::vector<std::string> listen;
   uint32_t handshake_timeout_ms = 10'000;
   size_t max_streams = 256;
+  // Federation (a node without --data-dir runs the p2p protocols only).
+  std::string data_dir;
+  std::string name;
+  std::vector<std::string> bootstrap;
+  std::string federation_file;
+  std::string federation_admin;  // pinned admin PeerId (optional)
+  bool mdns = false;
+  int max_schema_version = 0;  // 0 = latest; lower values are for tests of SchemaSync
+  uint32_t request_timeout_ms = 5000;
+  // Hub only.
+  bool hub = false;
+  std::string http_listen = "127.0.0.1:8080";
+  uint32_t health_interval_ms = 2000, health_timeout_ms = 1500, degraded_rtt_ms = 250;
+  uint32_t unreachable_after = 3, probe_backoff_ms = 1000, probe_backoff_max_ms = 30000;
+};
+struct FederationOptions {
+  std::string action, hub_url = "http://127.0.0.1:8080", admin_key, file = "federation.json", name = "syndb",
+                      peer_id;
 };
 struct PingOptions {
   std::string addr;
@@ -29,6 +59,9 @@ struct PerfOptions {
 };
 struct DemoOptions {
   bool keep = false;
+  std::string data;    // the witvliet2021 folder (default: ../shared/data/witvliet2021 beside the repo)
+  std::string dir;     // where keys, warehouses and logs go (default: a temp dir, removed afterwards)
+  uint16_t http_port = 0;
 };
 
 struct ImportWitvlietOptions {
@@ -64,7 +97,10 @@ int run_gen_synthetic(const GenSyntheticOptions& o);
 
 int run_keygen(const KeygenOptions& o);
 int run_id(const std::string& key_file);
-int run_node(const NodeOptions& o);
+int run_node(NodeOptions o);
+// Fills `o` from a TOML file, except the flags named in `given` (the command line wins).
+Status load_node_config(const std::string& path, NodeOptions& o, const std::set<std::string>& given);
+int run_federation(const FederationOptions& o);
 int run_ping(const PingOptions& o);
 int run_identify(const PingOptions& o);
 int run_perf(const PerfOptions& o);

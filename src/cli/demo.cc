@@ -1,96 +1,277 @@
-// `syndb demo`: until the federation exists, starts two `syndb node`
-// processes on loopback, then pings, identifies and runs perf between them.
+// `syndb demo`: a whole federation on loopback. Creates keys and a signed
+// federation file, imports the real connectome data split over three nodes
+// (datasets 1–3, 4–6 and 7–8, each under its own institution's prefix),
+// starts a hub and the nodes as separate `syndb hub|node` processes, waits
+// until the hub sees all four Healthy with their datasets, and prints the
+// federation. --keep leaves it running until SIGINT/SIGTERM.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "api/http_client.h"
 #include "cli/commands.h"
+#include "cli/table.h"
+#include "federation/membership.h"
+#include "p2p/crypto/keys.h"
+#include "warehouse/import_witvliet.h"
+#include "warehouse/schema.h"
 
 namespace syndb::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 
 struct Child {
+  std::string name;
   pid_t pid = -1;
   FILE* out = nullptr;
-  std::string addr;
 };
 
-// Starts `argv0 node --key key --listen /ip4/127.0.0.1/tcp/0` and reads its first `listening` line.
-bool start_node(const std::string& argv0, const std::string& key, Child& child) {
+// Starts `argv` with stdout on a pipe and stderr appended to `log`; reads
+// stdout lines until one starts with `until` (the process is ready).
+Result<std::vector<std::string>> spawn(Child& child, const std::vector<std::string>& argv, const fs::path& log,
+                                       const std::string& until) {
   int fds[2];
-  if (pipe(fds) != 0) return false;
+  if (pipe2(fds, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, "pipe failed");
   pid_t pid = fork();
-  if (pid < 0) return false;
+  if (pid < 0) return Error(ErrorCode::kIo, "fork failed");
   if (pid == 0) {
     dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execl(argv0.c_str(), argv0.c_str(), "node", "--key", key.c_str(), "--listen", "/ip4/127.0.0.1/tcp/0",
-          "--log-level", "warn", static_cast<char*>(nullptr));
+    int err = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (err >= 0) dup2(err, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
     _exit(127);
   }
   close(fds[1]);
   child.pid = pid;
   child.out = fdopen(fds[0], "r");
-  char line[512];
-  if (!child.out || !fgets(line, sizeof(line), child.out)) return false;
-  std::string s(line);
-  if (s.rfind("listening ", 0) != 0) return false;
-  child.addr = s.substr(10, s.find_last_not_of("\r\n") - 9);
-  return true;
+  std::vector<std::string> lines;
+  char line[1024];
+  while (child.out && fgets(line, sizeof(line), child.out)) {
+    std::string s(line);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    lines.push_back(s);
+    if (s.rfind(until, 0) == 0) return lines;
+  }
+  return Error(ErrorCode::kIo, child.name + " exited before it was ready; see " + log.string());
 }
 
 void stop(Child& c) {
   if (c.pid > 0) {
     kill(c.pid, SIGTERM);
-    waitpid(c.pid, nullptr, 0);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(c.pid, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (waitpid(c.pid, &status, WNOHANG) == 0) {
+      kill(c.pid, SIGKILL);
+      waitpid(c.pid, &status, 0);
+    }
     c.pid = -1;
   }
   if (c.out) fclose(c.out);
   c.out = nullptr;
 }
 
-int run_self(const std::string& argv0, const std::vector<std::string>& args) {
-  std::string cmd = argv0;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  return std::system(cmd.c_str());
+std::string field(const std::vector<std::string>& lines, const std::string& prefix) {
+  for (const auto& l : lines) {
+    if (l.rfind(prefix, 0) == 0) return l.substr(prefix.size());
+  }
+  return "";
 }
+
+fs::path default_data_dir() {
+  // build/syndb → <repo>/../shared/data/witvliet2021
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  for (fs::path p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    fs::path candidate = p.parent_path() / "shared" / "data" / "witvliet2021";
+    if (fs::is_directory(candidate)) return candidate;
+  }
+  return "../shared/data/witvliet2021";
+}
+
+struct NodePlan {
+  std::string name, prefix, institution;
+  std::vector<int> datasets;
+};
 
 }  // namespace
 
-int run_demo(const DemoOptions& o, const char* argv0_c) {
-  std::string argv0 = std::filesystem::canonical("/proc/self/exe").string();
-  (void)argv0_c;
-  auto dir = std::filesystem::temp_directory_path() / ("syndb-demo-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  Child a, b;
-  int rc = 0;
-  for (auto* c : {&a, &b}) {
-    std::string key = (dir / (c == &a ? "a.key" : "b.key")).string();
-    if (run_self(argv0, {"keygen", "--out", key}) != 0 || !start_node(argv0, key, *c)) {
-      std::fprintf(stderr, "syndb demo: could not start a node\n");
-      rc = 1;
-      break;
+int run_demo(const DemoOptions& o, const char*) {
+  const std::string exe = fs::canonical("/proc/self/exe").string();
+  fs::path data = o.data.empty() ? default_data_dir() : fs::path(o.data);
+  if (!fs::is_directory(data / "synapses")) {
+    std::fprintf(stderr, "syndb demo: connectome data not found at %s (use --data DIR)\n", data.c_str());
+    return 1;
+  }
+  bool temp = o.dir.empty();
+  fs::path dir = temp ? fs::temp_directory_path() / ("syndb-demo-" + std::to_string(getpid())) : fs::path(o.dir);
+  std::error_code ec;
+  if (!temp && fs::exists(dir / "hub")) {
+    std::fprintf(stderr, "syndb demo: %s already holds a demo; remove it or choose another --dir\n", dir.c_str());
+    return 1;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "syndb demo: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+
+  const std::vector<NodePlan> plan = {
+      {"toronto", "/toronto/witvliet2021", "University of Toronto", {1, 2, 3}},
+      {"harvard", "/harvard/witvliet2021", "Harvard University", {4, 5, 6}},
+      {"lunenfeld", "/lunenfeld/witvliet2021", "Lunenfeld-Tanenbaum Research Institute", {7, 8}},
+  };
+
+  // Keys and the signed federation file admitting the hub and the nodes.
+  std::fprintf(stderr, "demo: setting up in %s\n", dir.c_str());
+  auto admin = p2p::Ed25519PrivateKey::generate();
+  std::vector<std::string> names = {"hub"};
+  for (const auto& n : plan) names.push_back(n.name);
+  std::string fed_file = (dir / "federation.json").string();
+  fs::remove(fed_file, ec);
+  Status st = federation::init_federation(fed_file, "syndb-demo", admin);
+  for (const auto& n : names) {
+    auto key = p2p::Ed25519PrivateKey::generate();
+    if (st.ok()) st = p2p::save_key_file((dir / (n + ".key")).string(), key, true);
+    if (st.ok()) st = federation::admit_peer(fed_file, p2p::PeerId::from_public_key(key.public_key()), admin);
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "syndb demo: %s\n", st.error().message().c_str());
+    return 1;
+  }
+  // Each node's share of the data, in its own warehouse.
+  for (const auto& n : plan) {
+    auto w = warehouse::open_duckdb((dir / n.name).string());
+    if (w.ok()) {
+      auto v = (*w)->migrate(warehouse::latest_schema_version());
+      if (!v.ok()) w = v.error();
     }
-    std::printf("node %c: %s\n", c == &a ? 'A' : 'B', c->addr.c_str());
+    if (!w.ok()) {
+      std::fprintf(stderr, "syndb demo: %s\n", w.error().message().c_str());
+      return 1;
+    }
+    warehouse::WitvlietOptions wo{data.string(), n.prefix, n.datasets, n.institution};
+    auto stats = warehouse::import_witvliet(**w, wo);
+    if (!stats.ok()) {
+      std::fprintf(stderr, "syndb demo: import for %s: %s\n", n.name.c_str(), stats.error().message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "demo: %s holds %lld synapse rows in %lld datasets under %s\n", n.name.c_str(),
+                 static_cast<long long>(stats->synapses), static_cast<long long>(stats->datasets), n.prefix.c_str());
   }
+
+  std::vector<Child> children(1 + plan.size());
+  auto cleanup = [&] {
+    for (auto it = children.rbegin(); it != children.rend(); ++it) stop(*it);
+    if (temp) fs::remove_all(dir, ec);
+  };
+  children[0].name = "hub";
+  auto hub_lines = spawn(children[0],
+                         {exe, "hub", "--key", (dir / "hub.key").string(), "--listen", "/ip4/127.0.0.1/tcp/0",
+                          "--data-dir", (dir / "hub").string(), "--http-listen", "127.0.0.1:" + std::to_string(o.http_port),
+                          "--name", "hub", "--federation-file", fed_file, "--health-interval-ms", "1000"},
+                         dir / "hub.log", "http ");
+  if (!hub_lines.ok()) {
+    std::fprintf(stderr, "syndb demo: %s\n", hub_lines.error().message().c_str());
+    cleanup();
+    return 1;
+  }
+  std::string hub_addr = field(*hub_lines, "listening ");
+  std::string hub_http = field(*hub_lines, "http ");
+  std::fprintf(stderr, "demo: hub at %s, HTTP API %s\n", hub_addr.c_str(), hub_http.c_str());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Child& c = children[i + 1];
+    c.name = plan[i].name;
+    auto lines = spawn(c,
+                       {exe, "node", "--key", (dir / (c.name + ".key")).string(), "--listen", "/ip4/127.0.0.1/tcp/0",
+                        "--data-dir", (dir / c.name).string(), "--name", c.name, "--bootstrap", hub_addr,
+                        "--federation-file", fed_file},
+                       dir / (c.name + ".log"), "listening ");
+    if (!lines.ok()) {
+      std::fprintf(stderr, "syndb demo: %s\n", lines.error().message().c_str());
+      cleanup();
+      return 1;
+    }
+    std::fprintf(stderr, "demo: node %s at %s\n", c.name.c_str(), field(*lines, "listening ").c_str());
+  }
+
+  // Wait until the hub sees every node Healthy with its datasets.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool ready = false;
+  while (!ready && std::chrono::steady_clock::now() < deadline) {
+    auto resp = api::http_request("GET", hub_http + "/v1/federation/clusters", "", 2000);
+    if (resp.ok() && resp->status == 200) {
+      auto j = nlohmann::json::parse(resp->body, nullptr, false);
+      size_t healthy_with_data = 0;
+      if (!j.is_discarded()) {
+        for (const auto& c : j["clusters"]) {
+          bool has_data = c.value("local", false) || !c.value("datasets", nlohmann::json::array()).empty();
+          if (c.value("state", "") == "Healthy" && has_data) ++healthy_with_data;
+        }
+      }
+      ready = healthy_with_data == children.size();
+    }
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!ready) {
+    std::fprintf(stderr, "syndb demo: the federation did not become healthy within 60 s; logs in %s\n", dir.c_str());
+    temp = false;  // keep the logs
+    cleanup();
+    return 1;
+  }
+
+  std::printf("\nFederation (hub %s):\n\n", hub_http.c_str());
   std::fflush(stdout);
+  FederationOptions status;
+  status.action = "status";
+  status.hub_url = hub_http;
+  int rc = run_federation(status);
   if (rc == 0) {
-    std::printf("\n$ syndb ping %s --count 3\n", b.addr.c_str());
-    std::fflush(stdout);
-    rc = run_self(argv0, {"ping", b.addr, "--count", "3"});
-    std::printf("\n$ syndb perf %s --upload 10000000 --download 100000000\n", a.addr.c_str());
-    std::fflush(stdout);
-    if (rc == 0) rc = run_self(argv0, {"perf", a.addr, "--upload", "10000000", "--download", "100000000"});
+    auto resp = api::http_request("GET", hub_http + "/v1/datasets?q=", "", 5000);
+    auto j = resp.ok() ? nlohmann::json::parse(resp->body, nullptr, false) : nlohmann::json();
+    if (!j.is_discarded() && j.contains("datasets")) {
+      warehouse::TextResult t;
+      t.columns = {"dataset", "stage", "policy", "held by"};
+      std::map<std::string, std::string> holder;
+      auto clusters = api::http_request("GET", hub_http + "/v1/federation/clusters", "", 5000);
+      if (clusters.ok()) {
+        auto cj = nlohmann::json::parse(clusters->body, nullptr, false);
+        if (!cj.is_discarded()) {
+          for (const auto& c : cj["clusters"]) holder[c.value("peer_id", "")] = c.value("name", "");
+        }
+      }
+      std::vector<std::vector<std::optional<std::string>>> rows;
+      for (const auto& d : j["datasets"]) {
+        rows.push_back({d.value("id", ""), d.value("stage", ""), d.value("policy", ""),
+                        holder[d.value("peer_id", "")]});
+      }
+      std::sort(rows.begin(), rows.end());
+      t.rows = rows;
+      std::printf("\nDataset catalogue (GET /v1/datasets):\n\n");
+      print_table(t, stdout);
+    }
   }
-  if (rc == 0 && o.keep) {
-    std::printf("\nnodes running; press Ctrl-C to stop\n");
+  if (o.keep) {
+    std::printf("\nhub_http=%s\n", hub_http.c_str());
+    std::printf("# try: build/syndb federation status --hub %s\n", hub_http.c_str());
+    std::printf("#      curl '%s/v1/datasets?q=adult'\n", hub_http.c_str());
+    std::printf("#      curl -X POST %s/v1/federation/schema/sync\n", hub_http.c_str());
+    std::printf("# logs and data: %s; Ctrl-C stops everything\n", dir.c_str());
     std::fflush(stdout);
     sigset_t set;
     sigemptyset(&set);
@@ -100,9 +281,7 @@ int run_demo(const DemoOptions& o, const char* argv0_c) {
     int sig = 0;
     sigwait(&set, &sig);
   }
-  stop(a);
-  stop(b);
-  std::filesystem::remove_all(dir);
+  cleanup();
   return rc == 0 ? 0 : 1;
 }
 

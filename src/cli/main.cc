@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "cli/commands.h"
 
@@ -32,13 +33,53 @@ int main(int argc, char** argv) {
   auto* c_id = app.add_subcommand("id", "Print the PeerId of a key file");
   c_id->add_option("--key", id_key, "Key file")->required();
 
-  NodeOptions node;
-  auto* c_node = app.add_subcommand("node", "Run a libp2p node (identify, ping, perf) until SIGINT/SIGTERM");
-  c_node->add_option("--key", node.key, "Identity key file (created by `syndb keygen`)")->required();
-  c_node->add_option("--listen", node.listen, "Listen multiaddr, repeatable (default /ip4/127.0.0.1/tcp/4001)");
-  c_node->add_option("--handshake-timeout-ms", node.handshake_timeout_ms, "Connection upgrade timeout, ms")
+  NodeOptions node, hub;
+  hub.hub = true;
+  auto add_node_flags = [](CLI::App* c, NodeOptions& n) {
+    c->add_option("--config", n.config, "TOML config file; flags given here override its keys");
+    c->add_option("--key", n.key, "Identity key file (created by `syndb keygen`)");
+    c->add_option("--listen", n.listen, "Listen multiaddr, repeatable (default /ip4/127.0.0.1/tcp/4001)");
+    c->add_option("--handshake-timeout-ms", n.handshake_timeout_ms, "Connection upgrade timeout, ms")
+        ->capture_default_str();
+    c->add_option("--max-streams", n.max_streams, "Yamux streams per connection")->capture_default_str();
+    c->add_option("--data-dir", n.data_dir, "Data directory (warehouse); enables the federation control plane");
+    c->add_option("--name", n.name, "Name shown in the federation (default: start of the PeerId)");
+    c->add_option("--bootstrap", n.bootstrap, "Multiaddr of a hub or peer to stay connected to, repeatable");
+    c->add_option("--federation-file", n.federation_file, "Signed federation membership file");
+    c->add_option("--federation-admin", n.federation_admin, "Expected admin PeerId of the federation file");
+    c->add_flag("--mdns", n.mdns, "Discover peers on the LAN with mDNS (_p2p._udp.local)");
+    c->add_option("--request-timeout-ms", n.request_timeout_ms, "Federation request timeout, ms")
+        ->capture_default_str();
+    c->add_option("--max-schema-version", n.max_schema_version, "Migrate the warehouse only up to this version (tests)");
+  };
+  auto* c_node = app.add_subcommand("node", "Run a node: libp2p host (identify, ping, perf) and, with --data-dir, "
+                                            "the warehouse and federation control plane, until SIGINT/SIGTERM");
+  add_node_flags(c_node, node);
+  auto* c_hub = app.add_subcommand("hub", "Run a hub: a node plus registry, health monitor, schema sync and HTTP API");
+  add_node_flags(c_hub, hub);
+  c_hub->add_option("--http-listen", hub.http_listen, "HTTP API address host:port (port 0 = any)")->capture_default_str();
+  c_hub->add_option("--health-interval-ms", hub.health_interval_ms, "HealthPing interval, ms")->capture_default_str();
+  c_hub->add_option("--health-timeout-ms", hub.health_timeout_ms, "HealthPing timeout, ms")->capture_default_str();
+  c_hub->add_option("--degraded-rtt-ms", hub.degraded_rtt_ms, "Slower pings make a node Degraded, ms")
       ->capture_default_str();
-  c_node->add_option("--max-streams", node.max_streams, "Yamux streams per connection")->capture_default_str();
+  c_hub->add_option("--unreachable-after", hub.unreachable_after, "Consecutive failures before Unreachable")
+      ->capture_default_str();
+  c_hub->add_option("--probe-backoff-ms", hub.probe_backoff_ms, "First half-open probe delay, ms")->capture_default_str();
+  c_hub->add_option("--probe-backoff-max-ms", hub.probe_backoff_max_ms, "Longest probe delay, ms")->capture_default_str();
+
+  FederationOptions fed;
+  auto* c_fed = app.add_subcommand("federation", "Federation membership and status");
+  c_fed->require_subcommand(1);
+  auto* c_fed_status = c_fed->add_subcommand("status", "Print the hub's clusters as a table");
+  c_fed_status->add_option("--hub", fed.hub_url, "Hub HTTP URL")->capture_default_str();
+  auto* c_fed_init = c_fed->add_subcommand("init", "Create a federation file signed by the admin key");
+  c_fed_init->add_option("--admin-key", fed.admin_key, "Admin key file (created when absent)")->required();
+  c_fed_init->add_option("--file", fed.file, "Federation file to create")->capture_default_str();
+  c_fed_init->add_option("--name", fed.name, "Federation name")->capture_default_str();
+  auto* c_fed_admit = c_fed->add_subcommand("admit", "Admit a PeerId and re-sign the federation file");
+  c_fed_admit->add_option("peer_id", fed.peer_id, "PeerId to admit")->required();
+  c_fed_admit->add_option("--admin-key", fed.admin_key, "Admin key file")->required();
+  c_fed_admit->add_option("--file", fed.file, "Federation file")->capture_default_str();
 
   PingOptions ping;
   auto* c_ping = app.add_subcommand("ping", "Ping a peer over /ipfs/ping/1.0.0; prints rtt_us=<µs> per ping");
@@ -120,8 +161,12 @@ int main(int argc, char** argv) {
   c_gen_syn->add_option("--csv", gen.csv, "Write synapse rows to this CSV file instead of a warehouse");
 
   DemoOptions demo;
-  auto* c_demo = app.add_subcommand("demo", "Start two local nodes, connect them, ping, identify and perf between them");
-  c_demo->add_flag("--keep", demo.keep, "Keep the nodes running until SIGINT/SIGTERM");
+  auto* c_demo = app.add_subcommand("demo", "Run a federation on loopback: a hub and three nodes holding the real "
+                                            "connectome data, and show it");
+  c_demo->add_flag("--keep", demo.keep, "Keep the federation running until SIGINT/SIGTERM");
+  c_demo->add_option("--data", demo.data, "The witvliet2021 data folder");
+  c_demo->add_option("--dir", demo.dir, "Directory for keys, warehouses and logs (kept)");
+  c_demo->add_option("--http-port", demo.http_port, "Hub HTTP port (0 = any free port)")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -141,7 +186,25 @@ int main(int argc, char** argv) {
 
   if (c_keygen->parsed()) return run_keygen(keygen);
   if (c_id->parsed()) return run_id(id_key);
-  if (c_node->parsed()) return run_node(node);
+  for (auto [cmd, opts] : {std::pair{c_node, &node}, {c_hub, &hub}}) {
+    if (!cmd->parsed()) continue;
+    if (!opts->config.empty()) {
+      std::set<std::string> given;
+      for (const CLI::Option* opt : cmd->get_options()) {
+        if (opt->count() > 0) given.insert(opt->get_single_name());
+      }
+      syndb::Status st = load_node_config(opts->config, *opts, given);
+      if (!st.ok()) {
+        std::fprintf(stderr, "syndb: %s\n", st.error().message().c_str());
+        return 2;
+      }
+    }
+    return run_node(*opts);
+  }
+  if (c_fed_status->parsed() || c_fed_init->parsed() || c_fed_admit->parsed()) {
+    fed.action = c_fed_status->parsed() ? "status" : c_fed_init->parsed() ? "init" : "admit";
+    return run_federation(fed);
+  }
   if (c_ping->parsed()) return run_ping(ping);
   if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);

@@ -28,6 +28,8 @@ int fail(const std::string& msg, int code = 1) {
   return code;
 }
 
+}  // namespace
+
 // Echo: every byte back until the remote half-closes. For interop tests.
 constexpr std::string_view kEchoProtocol = "/echo/1.0.0";
 
@@ -46,6 +48,8 @@ void register_echo(Host& host) {
     (void)co_await ns.stream->close_write();
   });
 }
+
+namespace {
 
 // Runs `body` on a fresh io_context with an ephemeral identity, bounded by timeout_ms.
 int run_client(uint32_t timeout_ms, std::function<Task<int>(Host&)> body) {
@@ -93,44 +97,6 @@ int run_id(const std::string& key_file) {
   auto key = load_key_file(key_file);
   if (!key.ok()) return fail(key.error().message());
   std::printf("%s\n", PeerId::from_public_key(key->public_key()).to_string().c_str());
-  return 0;
-}
-
-int run_node(const NodeOptions& o) {
-  std::vector<Multiaddr> listen;
-  for (const auto& s : o.listen.empty() ? std::vector<std::string>{"/ip4/127.0.0.1/tcp/4001"} : o.listen) {
-    auto ma = parse_addr(s);
-    if (!ma.ok()) return fail(ma.error().message(), 2);
-    listen.push_back(*ma);
-  }
-  auto key = load_key_file(o.key);
-  if (!key.ok()) return fail(key.error().message());
-
-  asio::io_context io(1);
-  HostConfig cfg;
-  cfg.handshake_timeout_ms = o.handshake_timeout_ms;
-  cfg.yamux.max_streams = o.max_streams;
-  Host host(io, std::move(key).value(), cfg);
-  IdentifyService identify(host);
-  register_ping(host);
-  register_perf(host);
-  register_echo(host);
-  for (const auto& ma : listen) {
-    auto bound = host.listen(ma);
-    if (!bound.ok()) return fail(bound.error().message());
-    std::printf("listening %s/p2p/%s\n", bound->to_string().c_str(), host.peer_id().to_string().c_str());
-  }
-  std::fflush(stdout);
-  spdlog::info("node {} ready", host.peer_id().to_string());
-
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", sig);
-    host.close();
-    io.stop();
-  });
-  io.run();
   return 0;
 }
 

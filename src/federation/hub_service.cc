@@ -141,7 +141,9 @@ Task<pb::FederationResponse> HubService::on_register(const pb::Register& reg, co
     it->second->name = reg.name();
     it->second->addrs = addrs;
     it->second->next_catalog = {};
-    it->second->wake.notify_all();
+    // A node that re-registers (e.g. after a restart) is probed at once
+    // instead of waiting out the circuit breaker's backoff.
+    post(*it->second, [this](Actor& a) -> Task<void> { co_await ping(a); });
   }
   pb::FederationResponse resp;
   auto* ack = resp.mutable_register_ack();

@@ -156,7 +156,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
     DatasetMeta meta;
     meta.id = dataset_id;
     meta.title = std::string(kTitle) + " (" + name + ", " + kFacts[n - 1].stage + ")";
-    meta.institution = "University of Toronto";
+    meta.institution = o.institution;
     meta.species = "Caenorhabditis elegans";
     meta.stage = kFacts[n - 1].stage;
     meta.age_hours = kFacts[n - 1].hours;

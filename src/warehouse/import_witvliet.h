@@ -30,6 +30,7 @@ struct WitvlietOptions {
   std::string dir;            // the witvliet2021 folder
   std::string prefix;         // /<institution>/<collection>, e.g. /toronto/witvliet2021
   std::vector<int> datasets;  // 1..8; empty = all
+  std::string institution = "University of Toronto";  // dataset.institution
 };
 
 struct ImportStats {
