@@ -67,6 +67,7 @@ struct DemoOptions {
 struct ImportWitvlietOptions {
   std::string dir, data_dir = "syndb-data", prefix = "/toronto/witvliet2021";
   std::vector<int> datasets;
+  bool ontology_only = false;
 };
 struct ImportCsvOptions {
   std::string file, table, dataset, data_dir = "syndb-data", delimiter = ",";

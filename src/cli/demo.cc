@@ -175,6 +175,21 @@ int run_demo(const DemoOptions& o, const char*) {
                  static_cast<long long>(stats->synapses), static_cast<long long>(stats->datasets), n.prefix.c_str());
   }
 
+  // The hub holds no data, only the ontology it pushes to nodes (OntologySync).
+  {
+    auto w = warehouse::open_duckdb((dir / "hub").string());
+    if (w.ok()) {
+      auto v = (*w)->migrate(warehouse::latest_schema_version());
+      warehouse::WitvlietOptions wo{data.string(), "/hub/ontology", {}, "", true};
+      auto stats = v.ok() ? warehouse::import_witvliet(**w, wo) : Result<warehouse::ImportStats>(v.error());
+      if (!stats.ok()) w = stats.error();
+    }
+    if (!w.ok()) {
+      std::fprintf(stderr, "syndb demo: hub ontology: %s\n", w.error().message().c_str());
+      return 1;
+    }
+  }
+
   std::vector<Child> children(1 + plan.size());
   auto cleanup = [&] {
     for (auto it = children.rbegin(); it != children.rend(); ++it) stop(*it);

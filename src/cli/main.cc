@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   c_iw->add_option("--datasets", iw.datasets, "Which datasets, e.g. 1,2,3 (default: all 8)")
       ->delimiter(',')
       ->check(CLI::Range(1, 8));
+  c_iw->add_flag("--ontology-only", iw.ontology_only, "Import only the cell types and classes (ontology_term)");
   ImportCsvOptions ic;
   auto* c_ic = c_import->add_subcommand("csv", "Import a CSV/TSV or Parquet file into synapse, gap_junction or cell");
   c_ic->add_option("file", ic.file, "CSV, TSV or .parquet file")->required();

@@ -48,7 +48,7 @@ Result<std::unique_ptr<Warehouse>> open_for_read(const std::string& data_dir) {
 int run_import_witvliet(const ImportWitvlietOptions& o) {
   auto w = open_for_write(o.data_dir);
   if (!w.ok()) return fail(w.error());
-  WitvlietOptions wo{o.dir, o.prefix, o.datasets};
+  WitvlietOptions wo{o.dir, o.prefix, o.datasets, "University of Toronto", o.ontology_only};
   auto stats = import_witvliet(**w, wo);
   if (!stats.ok()) return fail(stats.error());
   std::printf("imported %lld datasets: %lld synapse rows, %lld gap junctions, %lld cells, %lld ontology terms\n",

@@ -101,7 +101,8 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
   }
   SYNDB_RETURN_IF_ERROR(validate_prefix(o.prefix));
   std::vector<int> ids = o.datasets;
-  if (ids.empty()) ids = {1, 2, 3, 4, 5, 6, 7, 8};
+  if (ids.empty() && !o.ontology_only) ids = {1, 2, 3, 4, 5, 6, 7, 8};
+  if (o.ontology_only) ids.clear();
   for (int id : ids) {
     if (id < 1 || id > 8) return Error(ErrorCode::kInvalidArgument, "no dataset " + std::to_string(id) + " (1..8)");
   }
@@ -141,7 +142,7 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
     (void)w.rollback();  // also discards rows the appenders still buffer
     return e;
   };
-  auto st = claim_namespace(w, "/" + o.prefix.substr(1, o.prefix.find('/', 1) - 1));
+  Status st = o.ontology_only ? ok_status() : claim_namespace(w, "/" + o.prefix.substr(1, o.prefix.find('/', 1) - 1));
   if (!st.ok()) return fail(st.error());
   for (auto [app, table] : {std::pair{&syn_app, "synapse"}, {&gj_app, "gap_junction"}, {&cell_app, "cell"}}) {
     auto created = w.appender(table);

@@ -31,6 +31,7 @@ struct WitvlietOptions {
   std::string prefix;         // /<institution>/<collection>, e.g. /toronto/witvliet2021
   std::vector<int> datasets;  // 1..8; empty = all
   std::string institution = "University of Toronto";  // dataset.institution
+  bool ontology_only = false;  // only the type and class terms (e.g. for a hub that holds no data)
 };
 
 struct ImportStats {
