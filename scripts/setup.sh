@@ -16,6 +16,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libldns-dev libsqlite3-dev
+  flatbuffers-compiler libflatbuffers-dev liblz4-dev libzstd-dev
   iperf3 iproute2 procps
 )
 if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
