@@ -10,12 +10,6 @@
 
 namespace syndb::cli {
 
-namespace {
-int fail(const std::string& msg, int code = 1) {
-  std::fprintf(stderr, "syndb: %s\n", msg.c_str());
-  return code;
-}
-}  // namespace
 
 int run_federation(const FederationOptions& o) {
   if (o.action == "init") {

@@ -24,14 +24,6 @@ namespace syndb::cli {
 
 using namespace syndb::p2p;
 
-namespace {
-
-int fail(const std::string& msg, int code = 1) {
-  std::fprintf(stderr, "syndb: %s\n", msg.c_str());
-  return code;
-}
-
-}  // namespace
 
 Status load_node_config(const std::string& path, NodeOptions& o, const std::set<std::string>& given) {
   toml::table t;

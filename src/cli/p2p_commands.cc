@@ -21,14 +21,6 @@ namespace syndb::cli {
 
 using namespace syndb::p2p;
 
-namespace {
-
-int fail(const std::string& msg, int code = 1) {
-  std::fprintf(stderr, "syndb: %s\n", msg.c_str());
-  return code;
-}
-
-}  // namespace
 
 // Echo: every byte back until the remote half-closes. For interop tests.
 constexpr std::string_view kEchoProtocol = "/echo/1.0.0";

@@ -1,9 +1,16 @@
 #include "cli/table.h"
 
+#include "cli/commands.h"
+
 #include <algorithm>
 #include <string>
 
 namespace syndb::cli {
+
+int fail(const std::string& message, int exit_code) {
+  std::fprintf(stderr, "syndb: %s\n", message.c_str());
+  return exit_code;
+}
 
 namespace {
 constexpr const char* kNull = "NULL";

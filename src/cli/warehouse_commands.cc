@@ -19,8 +19,7 @@ using namespace syndb::warehouse;
 namespace {
 
 int fail(const Error& e) {
-  std::fprintf(stderr, "syndb: %s\n", e.message().c_str());
-  return e.code() == ErrorCode::kInvalidArgument && e.message().rfind("usage:", 0) == 0 ? 2 : 1;
+  return cli::fail(e.message(), e.code() == ErrorCode::kInvalidArgument && e.message().rfind("usage:", 0) == 0 ? 2 : 1);
 }
 
 // Opens the warehouse read-write and brings its schema up to date.

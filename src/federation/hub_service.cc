@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 
+#include "common/clock.h"
 #include "p2p/event.h"
 #include "warehouse/schema.h"
 
@@ -18,11 +19,6 @@ namespace syndb::federation {
 using namespace syndb::p2p;
 
 namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<DatasetEntry> to_entries(const pb::DatasetCatalog& cat) {
   std::vector<DatasetEntry> out;

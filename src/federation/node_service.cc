@@ -9,24 +9,15 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "warehouse/datasets.h"
+#include "warehouse/sql.h"
 
 namespace syndb::federation {
 
 using namespace syndb::p2p;
 
 namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string sql_string(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 bool serves_hub(const IdentifyInfo& info) {
   return std::find(info.protocols.begin(), info.protocols.end(), kHubProtocol) != info.protocols.end();
@@ -159,9 +150,9 @@ pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync,
   Status st = warehouse_.begin();
   for (int i = 0; st.ok() && i < sync.terms_size(); ++i) {
     const auto& t = sync.terms(i);
-    st = warehouse_.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + sql_string(t.id()) + ", " +
-                            sql_string(t.label()) + ", " + (t.parent_id().empty() ? "NULL" : sql_string(t.parent_id())) +
-                            ", " + sql_string(t.kind()) + ")");
+    st = warehouse_.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + warehouse::sql_quote(t.id()) + ", " +
+                            warehouse::sql_quote(t.label()) + ", " + warehouse::sql_quote_or_null(t.parent_id()) +
+                            ", " + warehouse::sql_quote(t.kind()) + ")");
   }
   if (st.ok()) st = warehouse_.commit();
   if (!st.ok()) {

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "warehouse/schema.h"
+#include "warehouse/sql.h"
 
 namespace syndb::warehouse {
 
@@ -30,14 +31,6 @@ std::vector<std::string_view> segments(std::string_view path) {
   }
   return out;
 }
-
-std::string sql_string(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string sql_text_or_null(const std::string& s) { return s.empty() ? "NULL" : sql_string(s); }
 
 }  // namespace
 
@@ -75,7 +68,7 @@ Status claim_namespace(Warehouse& w, const std::string& prefix) {
     return Error(ErrorCode::kPermissionDenied,
                  "this node's namespace is " + *current + "; it cannot also claim " + prefix);
   }
-  return w.execute("INSERT INTO node_info VALUES ('namespace_prefix', " + sql_string(prefix) + ")");
+  return w.execute("INSERT INTO node_info VALUES ('namespace_prefix', " + sql_quote(prefix) + ")");
 }
 
 Status create_dataset(Warehouse& w, const DatasetMeta& m) {
@@ -94,15 +87,15 @@ Status create_dataset(Warehouse& w, const DatasetMeta& m) {
   if (m.policy == "aggregate_only" && (!m.policy_k || *m.policy_k < 1)) {
     return Error(ErrorCode::kInvalidArgument, "policy aggregate_only needs k >= 1");
   }
-  SYNDB_ASSIGN_OR_RETURN(auto exists, w.query_text("SELECT 1 FROM dataset WHERE id = " + sql_string(m.id)));
+  SYNDB_ASSIGN_OR_RETURN(auto exists, w.query_text("SELECT 1 FROM dataset WHERE id = " + sql_quote(m.id)));
   if (!exists.rows.empty()) return Error(ErrorCode::kInvalidArgument, "dataset " + m.id + " already exists");
   std::string age = m.age_hours ? fmt::format("{}", *m.age_hours) : "NULL";
   std::string k = m.policy_k ? std::to_string(*m.policy_k) : "NULL";
-  return w.execute("INSERT INTO dataset VALUES (" + sql_string(m.id) + ", " + sql_string(m.title) + ", " +
-                   sql_string(m.institution) + ", " + sql_text_or_null(m.species) + ", " +
-                   sql_text_or_null(m.stage) + ", " + age + ", " + sql_text_or_null(m.method) + ", " +
-                   sql_text_or_null(m.doi) + ", " + sql_text_or_null(m.license) + ", " +
-                   sql_text_or_null(m.citation) + ", " + sql_string(m.policy) + ", " + k + ")");
+  return w.execute("INSERT INTO dataset VALUES (" + sql_quote(m.id) + ", " + sql_quote(m.title) + ", " +
+                   sql_quote(m.institution) + ", " + sql_quote_or_null(m.species) + ", " +
+                   sql_quote_or_null(m.stage) + ", " + age + ", " + sql_quote_or_null(m.method) + ", " +
+                   sql_quote_or_null(m.doi) + ", " + sql_quote_or_null(m.license) + ", " +
+                   sql_quote_or_null(m.citation) + ", " + sql_quote(m.policy) + ", " + k + ")");
 }
 
 Result<std::vector<DatasetSummary>> list_datasets(Warehouse& w) {

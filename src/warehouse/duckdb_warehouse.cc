@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "warehouse/schema.h"
+#include "warehouse/sql.h"
 #include "warehouse/warehouse.h"
 
 namespace syndb::warehouse {
@@ -22,15 +23,6 @@ std::string strip_statement(const std::string& sql) {
   size_t end = sql.size();
   while (end > 0 && (sql[end - 1] == ';' || std::isspace(static_cast<unsigned char>(sql[end - 1])))) --end;
   return sql.substr(0, end);
-}
-
-std::string quote_ident(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 class DuckResult {
@@ -238,10 +230,8 @@ class DuckWarehouse : public Warehouse {
     SYNDB_RETURN_IF_ERROR(begin());
     Status st = execute(sql);
     if (st.ok()) {
-      std::string escaped;
-      for (char c : description) escaped += (c == '\'') ? std::string("''") : std::string(1, c);
       st = execute("INSERT INTO schema_migrations (version, description) VALUES (" + std::to_string(version) +
-                   ", '" + escaped + "')");
+                   ", " + sql_quote(description) + ")");
     }
     if (!st.ok()) {
       (void)rollback();
@@ -334,7 +324,7 @@ class DuckWarehouse : public Warehouse {
       out.back().columns.push_back(ColumnInfo{*row[1], *row[2], row[3] == "YES"});
     }
     for (auto& t : out) {
-      SYNDB_ASSIGN_OR_RETURN(auto n, query_text("SELECT count(*) FROM " + quote_ident(t.name)));
+      SYNDB_ASSIGN_OR_RETURN(auto n, query_text("SELECT count(*) FROM " + sql_ident(t.name)));
       t.rows = std::stoll(*n.rows[0][0]);
     }
     return out;

@@ -5,22 +5,11 @@
 
 #include "common/progress.h"
 #include "warehouse/datasets.h"
+#include "warehouse/sql.h"
 
 namespace syndb::warehouse {
 
 namespace {
-
-std::string quote_string(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string quote_ident(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) out += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -47,11 +36,11 @@ Result<int64_t> import_file(Warehouse& w, const CsvImportOptions& o) {
   if (!target) return Error(ErrorCode::kInternal, "table " + o.table + " missing; warehouse not migrated?");
 
   bool parquet = ends_with(o.file, ".parquet");
-  std::string reader = parquet ? "read_parquet(" + quote_string(o.file) + ")" : "";
+  std::string reader = parquet ? "read_parquet(" + sql_quote(o.file) + ")" : "";
   // Header of the file.
   std::string probe = parquet ? reader
-                              : "read_csv(" + quote_string(o.file) + ", header = true, delim = " +
-                                    quote_string(o.delimiter) + ", all_varchar = true)";
+                              : "read_csv(" + sql_quote(o.file) + ", header = true, delim = " +
+                                    sql_quote(o.delimiter) + ", all_varchar = true)";
   auto header = w.query_text("SELECT column_name FROM (DESCRIBE SELECT * FROM " + probe + ")");
   if (!header.ok()) return header.error().wrap(o.file);
   std::map<std::string, bool> in_file;
@@ -82,13 +71,13 @@ Result<int64_t> import_file(Warehouse& w, const CsvImportOptions& o) {
       }
       continue;  // nullable column absent from the file: NULL
     }
-    cols.push_back(quote_ident(c.name));
-    exprs.push_back(quote_ident(src));
-    types += (types.empty() ? "" : ", ") + quote_string(src) + ": " + quote_string(c.type);
+    cols.push_back(sql_ident(c.name));
+    exprs.push_back(sql_ident(src));
+    types += (types.empty() ? "" : ", ") + sql_quote(src) + ": " + sql_quote(c.type);
   }
   if (!parquet) {
     // Typed read: DuckDB reports a bad value with its line and column.
-    reader = "read_csv(" + quote_string(o.file) + ", header = true, delim = " + quote_string(o.delimiter) +
+    reader = "read_csv(" + sql_quote(o.file) + ", header = true, delim = " + sql_quote(o.delimiter) +
              ", types = {" + types + "}, auto_detect = true)";
   }
   std::string select_list, col_list = "dataset_id";
@@ -103,7 +92,7 @@ Result<int64_t> import_file(Warehouse& w, const CsvImportOptions& o) {
     (void)w.rollback();
     return e;
   };
-  auto exists = w.query_text("SELECT 1 FROM dataset WHERE id = " + quote_string(o.dataset));
+  auto exists = w.query_text("SELECT 1 FROM dataset WHERE id = " + sql_quote(o.dataset));
   if (!exists.ok()) return fail(exists.error());
   if (exists->rows.empty()) {
     auto prefix = namespace_prefix(w);
@@ -119,12 +108,12 @@ Result<int64_t> import_file(Warehouse& w, const CsvImportOptions& o) {
     auto st = create_dataset(w, meta);
     if (!st.ok()) return fail(st.error());
   }
-  auto before = w.query_text("SELECT count(*) FROM " + quote_ident(o.table));
+  auto before = w.query_text("SELECT count(*) FROM " + sql_ident(o.table));
   if (!before.ok()) return fail(before.error());
-  auto st = w.execute("INSERT INTO " + quote_ident(o.table) + " (" + col_list + ") SELECT " +
-                      quote_string(o.dataset) + select_list + " FROM " + reader);
+  auto st = w.execute("INSERT INTO " + sql_ident(o.table) + " (" + col_list + ") SELECT " +
+                      sql_quote(o.dataset) + select_list + " FROM " + reader);
   if (!st.ok()) return fail(st.error().wrap(o.file));
-  auto after = w.query_text("SELECT count(*) FROM " + quote_ident(o.table));
+  auto after = w.query_text("SELECT count(*) FROM " + sql_ident(o.table));
   if (!after.ok()) return fail(after.error());
   st = w.commit();
   if (!st.ok()) return fail(st.error());

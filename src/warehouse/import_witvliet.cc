@@ -10,6 +10,7 @@
 
 #include "common/progress.h"
 #include "warehouse/datasets.h"
+#include "warehouse/sql.h"
 
 namespace syndb::warehouse {
 
@@ -265,14 +266,9 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
   // Ontology: types, classes, cells (upserted: several imports share terms).
   auto upsert = [&](const std::string& id, const std::string& label, const std::string& parent,
                     const std::string& kind) -> Status {
-    auto q = [](const std::string& s) {
-      std::string out = "'";
-      for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
-      return out + "'";
-    };
     ++stats.ontology_terms;
-    return w.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + q(id) + ", " + q(label) + ", " +
-                     (parent.empty() ? "NULL" : q(parent)) + ", " + q(kind) + ")");
+    return w.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + sql_quote(id) + ", " + sql_quote(label) +
+                     ", " + sql_quote_or_null(parent) + ", " + sql_quote(kind) + ")");
   };
   std::set<std::string> types;
   for (const auto& [c, t] : classifier.classes) types.insert(t);
