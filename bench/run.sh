@@ -22,7 +22,9 @@
 #   RUNS [3]                      perf repetitions (the median is reported)
 #   IPERF_SECONDS [5]             iperf3 duration
 #   PING_COUNT [200]              round trips for both RTT measurements
-#   MICROBENCH_ARGS []            extra args for build/bench/syndb_microbench
+#   MICROBENCH_ARGS []            extra args for $BUILD/bench/syndb_microbench
+#   MICROBENCH_TIMEOUT [60]       seconds before the micro-benchmarks are
+#                                 stopped (0 = no limit)
 #   STRICT [0]                    1 = exit 1 if any target FAILs
 set -euo pipefail
 
@@ -40,6 +42,7 @@ RUNS=${RUNS:-3}
 IPERF_SECONDS=${IPERF_SECONDS:-5}
 PING_COUNT=${PING_COUNT:-200}
 MICROBENCH_ARGS=${MICROBENCH_ARGS:-}
+MICROBENCH_TIMEOUT=${MICROBENCH_TIMEOUT:-60}
 STRICT=${STRICT:-0}
 
 # Targets (see docs/benchmarks.md).
@@ -104,8 +107,11 @@ forget_pid() {
 # must not hang the run). It runs in the background and we `wait` for it:
 # bash defers traps while a foreground child runs, whereas `wait` returns at
 # once on SIGINT/SIGTERM, so the EXIT trap then stops the client as well.
-client() {
-  timeout "$CLIENT_TIMEOUT" "$@" &
+client() { run_limited "$CLIENT_TIMEOUT" "$@"; }
+
+# run_limited SECONDS CMD...: the same with any limit (0 = none).
+run_limited() {
+  timeout "$1" "${@:2}" &
   local pid=$! rc=0
   PIDS+=("$pid")
   wait "$pid" || rc=$?
@@ -335,8 +341,17 @@ run_microbench() {
   if [ -x "$mb" ]; then
     log "running $mb $MICROBENCH_ARGS"
     echo "## Micro-benchmarks ($mb)"
+    # A time cap so one slow micro-benchmark cannot blow the run's time
+    # budget; the headline numbers above are already measured by now.
+    local rc=0
     # shellcheck disable=SC2086  # MICROBENCH_ARGS is a list of flags
-    "$mb" $MICROBENCH_ARGS 2>&1  # its context header goes to stderr
+    run_limited "$MICROBENCH_TIMEOUT" "$mb" $MICROBENCH_ARGS 2>&1 || rc=$?  # header is on stderr
+    if [ "$rc" = 124 ]; then
+      echo "(stopped after ${MICROBENCH_TIMEOUT} s; set MICROBENCH_TIMEOUT=0 for no limit," \
+        "or pick benchmarks with MICROBENCH_ARGS=--benchmark_filter=REGEX)"
+    elif [ "$rc" != 0 ]; then
+      echo "(syndb_microbench failed with exit status $rc)"
+    fi
     echo
   else
     log "no $mb (configure with -DSYNDB_BENCH=ON to build it); skipping micro-benchmarks"

@@ -3,6 +3,7 @@
 #include <lz4frame.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace syndb::arrow {
@@ -80,7 +81,10 @@ Status CodecContext::decompress(Codec codec, ByteSpan src, uint8_t* dst, size_t 
     }
     if (!impl_->zd && !(impl_->zd = ZSTD_createDCtx())) return codec_error(codec, "out of memory");
     const size_t n = ZSTD_decompressDCtx(impl_->zd, dst, expected, src.data(), src.size());
-    if (ZSTD_isError(n)) return codec_error(codec, ZSTD_getErrorName(n));
+    if (ZSTD_isError(n)) {
+      return codec_error(codec, std::string(ZSTD_getErrorName(n)) + " (declared uncompressed length " +
+                                    std::to_string(expected) + ")");
+    }
     if (n != expected) {
       return codec_error(codec, "decoded " + std::to_string(n) + " bytes, declared " + std::to_string(expected));
     }
@@ -118,6 +122,59 @@ Status CodecContext::decompress(Codec codec, ByteSpan src, uint8_t* dst, size_t 
   if (out_pos != expected) {
     return codec_error(codec, "decoded " + std::to_string(out_pos) + " bytes, declared " + std::to_string(expected));
   }
+  return ok_status();
+}
+
+Status CodecContext::decompress_unsized(Codec codec, ByteSpan src, size_t limit, Bytes* out) {
+  out->clear();
+  const size_t bound = static_cast<size_t>(std::min<uint64_t>(limit, max_expansion(codec, src.size())));
+  size_t in_pos = 0;
+  if (codec == Codec::kZstd) {
+    if (!impl_->zd && !(impl_->zd = ZSTD_createDCtx())) return codec_error(codec, "out of memory");
+    ZSTD_DCtx_reset(impl_->zd, ZSTD_reset_session_only);
+    size_t ret = 1;
+    while (true) {
+      if (out->size() == bound) {
+        if (ret == 0 && in_pos == src.size()) break;
+        return codec_error(codec, "frame decodes to more than " + std::to_string(bound) + " bytes");
+      }
+      const size_t used = out->size();
+      out->resize(std::min(bound, std::max<size_t>(used * 2, 4096)));
+      ZSTD_inBuffer in{src.data(), src.size(), in_pos};
+      ZSTD_outBuffer o{out->data(), out->size(), used};
+      ret = ZSTD_decompressStream(impl_->zd, &o, &in);
+      if (ZSTD_isError(ret)) return codec_error(codec, ZSTD_getErrorName(ret));
+      out->resize(o.pos);
+      const bool progress = in.pos != in_pos || o.pos != used;
+      in_pos = in.pos;
+      if (ret == 0 && in_pos == src.size()) break;
+      if (!progress) return codec_error(codec, "truncated frame");
+    }
+    return ok_status();
+  }
+  if (!impl_->ld) {
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&impl_->ld, LZ4F_VERSION))) {
+      impl_->ld = nullptr;
+      return codec_error(codec, "out of memory");
+    }
+  }
+  LZ4F_resetDecompressionContext(impl_->ld);
+  while (true) {
+    const size_t used = out->size();
+    if (used == bound) out->resize(used + 1);  // room to detect overflow
+    else out->resize(std::min(bound, std::max<size_t>(used * 2, 4096)));
+    size_t in_n = src.size() - in_pos;
+    size_t out_n = out->size() - used;
+    LZ4F_decompressOptions_t opts{};
+    const size_t r = LZ4F_decompress(impl_->ld, out->data() + used, &out_n, src.data() + in_pos, &in_n, &opts);
+    if (LZ4F_isError(r)) return codec_error(codec, LZ4F_getErrorName(r));
+    out->resize(used + out_n);
+    if (out->size() > bound) return codec_error(codec, "frame decodes to more than " + std::to_string(bound) + " bytes");
+    in_pos += in_n;
+    if (r == 0) break;
+    if (in_n == 0 && out_n == 0) return codec_error(codec, "truncated frame");
+  }
+  if (in_pos != src.size()) return codec_error(codec, "trailing bytes after the frame");
   return ok_status();
 }
 

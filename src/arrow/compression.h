@@ -35,6 +35,9 @@ class CodecContext {
   // Decompresses `src` (one frame) into dst[0, expected); error unless it
   // decodes to exactly `expected` bytes.
   Status decompress(Codec codec, ByteSpan src, uint8_t* dst, size_t expected);
+  // Decompresses one frame of unknown decoded size (at most `limit` bytes)
+  // into *out. Only for peers that mislabel the size (see ReaderOptions).
+  Status decompress_unsized(Codec codec, ByteSpan src, size_t limit, Bytes* out);
   // The largest uncompressed size a frame of `compressed` bytes can decode to.
   static uint64_t max_expansion(Codec codec, uint64_t compressed);
 

@@ -388,6 +388,9 @@ Status validate_field(const Field& f, int depth, const SchemaLimits& limits, int
       if (t.decimal_precision < 1 || t.decimal_precision > 76) {
         return invalid(where + ": decimal precision " + std::to_string(t.decimal_precision));
       }
+      if (t.decimal_scale < -128 || t.decimal_scale > 128) {
+        return invalid(where + ": decimal scale " + std::to_string(t.decimal_scale) + " outside [-128, 128]");
+      }
       SYNDB_RETURN_IF_ERROR(children(0));
       break;
     case TypeId::kTime: {

@@ -161,7 +161,6 @@ int run_node(NodeOptions o) {
       hc.request_timeout_ms = o.request_timeout_ms;
       hc.health = {o.health_interval_ms, o.health_timeout_ms, o.degraded_rtt_ms,
                    o.unreachable_after, o.probe_backoff_ms, o.probe_backoff_max_ms};
-      hc.request_timeout_ms = o.health_timeout_ms;
       hub = std::make_unique<federation::HubService>(host, *node, registry, metastore.get(), *wh, hc);
     }
     node->start();
@@ -169,11 +168,8 @@ int run_node(NodeOptions o) {
     if (o.mdns) {
       mdns = std::make_unique<MdnsService>(io, host.peer_id(), [&host] { return host.listen_addrs(); });
       mdns->on_peer([&node](const PeerId& peer, std::vector<Multiaddr> addrs) {
-        for (const auto& a : addrs) {
-          auto full = a.encapsulate(*Multiaddr::from_string("/p2p/" + peer.to_string()));
-          node->add_peer(full);
-          break;  // one address per peer is enough to connect
-        }
+        spdlog::debug("mdns: discovered {} ({} addresses)", peer.to_string(), addrs.size());
+        node->add_peer(peer, std::move(addrs));
       });
       Status st = mdns->start();
       if (!st.ok()) return fail("mdns: " + st.error().message());

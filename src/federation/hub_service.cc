@@ -91,7 +91,10 @@ void HubService::refresh_local() {
     c.local = true;
     c.state = HealthState::kHealthy;
     c.addrs.clear();
-    for (const auto& a : host_.listen_addrs()) c.addrs.push_back(a.to_string());
+    for (const auto& b : reg.listen_addrs()) {
+      auto ma = Multiaddr::from_bytes(as_bytes(b));
+      if (ma.ok()) c.addrs.push_back(ma->to_string() + "/p2p/" + host_.peer_id().to_string());
+    }
     c.schema_version = reg.schema_version();
     c.flight_endpoint = reg.flight_endpoint();
     if (cat.ok()) c.datasets = to_entries(*cat);
@@ -203,9 +206,14 @@ Task<void> HubService::run_actor(std::shared_ptr<Actor> actor) {
   }
 }
 
-Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::FederationRequest& req_in) {
+Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::FederationRequest& req_in,
+                                                     uint32_t timeout_ms) {
   if (!a.conn || a.conn->session->closed()) {
-    a.conn = nullptr;
+    // The node's own connection to us (it registered over one) is the usual case.
+    auto peer = PeerId::from_string(a.peer_id);
+    a.conn = peer.ok() ? host_.find_connection(*peer) : nullptr;
+  }
+  if (!a.conn) {
     // Dial in the background: a node that accepts TCP and then stalls must not
     // hold this actor longer than one request timeout.
     if (!a.connecting && !a.addrs.empty()) {
@@ -215,7 +223,8 @@ Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::Federa
       asio::co_spawn(
           host_.io(),
           [this, alive, self]() -> Task<void> {
-            for (const auto& addr : self->addrs) {
+            const std::vector<Multiaddr> addrs = self->addrs;  // on_register may replace the list meanwhile
+            for (const auto& addr : addrs) {
               auto c = co_await host_.connect(addr);
               if (!*alive) co_return;
               if (c.ok()) {
@@ -233,7 +242,7 @@ Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::Federa
   pb::FederationRequest req = req_in;
   req.set_version(kProtocolVersion);
   auto conn = a.conn;
-  co_return co_await federation_call(host_, conn, req, config_.request_timeout_ms);
+  co_return co_await federation_call(host_, conn, req, timeout_ms ? timeout_ms : config_.request_timeout_ms);
 }
 
 void HubService::record(Actor& a, const Transition& t) {
@@ -249,7 +258,7 @@ Task<void> HubService::ping(Actor& a) {
   req.mutable_health_ping()->set_nonce(static_cast<uint64_t>(unix_ms()));
   req.mutable_health_ping()->set_sent_unix_ms(unix_ms());
   auto start = std::chrono::steady_clock::now();
-  auto resp = co_await call(a, req);
+  auto resp = co_await call(a, req, config_.health.timeout_ms);
   auto rtt_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
   std::optional<Transition> t;

@@ -57,7 +57,8 @@ class HubService {
   p2p::Task<void> run_actor(std::shared_ptr<Actor> actor);
   p2p::Task<void> ping(Actor& a);
   p2p::Task<void> refresh_catalog(Actor& a);
-  p2p::Task<Result<pb::FederationResponse>> call(Actor& a, const pb::FederationRequest& req);
+  // Sends `req` to the actor's node; timeout_ms 0 = HubConfig::request_timeout_ms.
+  p2p::Task<Result<pb::FederationResponse>> call(Actor& a, const pb::FederationRequest& req, uint32_t timeout_ms = 0);
   void post(Actor& a, Command cmd);
   void record(Actor& a, const Transition& t);
   void refresh_local();

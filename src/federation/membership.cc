@@ -11,8 +11,9 @@ namespace {
 
 using nlohmann::json;
 
+// The name is length-prefixed so no member can be moved into it under the same signature.
 std::string signed_text(const std::string& name, const std::set<std::string>& members) {
-  std::string text = "syndb-federation-v1:" + name + "\n";
+  std::string text = "syndb-federation-v1:" + std::to_string(name.size()) + ":" + name + "\n";
   bool first = true;
   for (const auto& m : members) {
     text += (first ? "" : "\n") + m;
@@ -62,6 +63,7 @@ Result<Parsed> parse_and_verify(const std::string& path) {
   }
   Parsed p;
   p.name = j["name"].get<std::string>();
+  if (p.name.find('\n') != std::string::npos) return bad("name contains a newline");
   auto admin = p2p::PeerId::from_string(j["admin"].get<std::string>());
   if (!admin.ok()) return bad("admin is not a PeerId");
   p.admin = *admin;
@@ -96,6 +98,9 @@ Result<Membership> Membership::load(const std::string& path, const std::optional
 }
 
 Status init_federation(const std::string& path, const std::string& name, const p2p::Ed25519PrivateKey& admin) {
+  if (name.empty() || name.find('\n') != std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument, "federation name must be one non-empty line");
+  }
   if (std::filesystem::exists(path)) return Error(ErrorCode::kInvalidArgument, path + " already exists");
   std::set<std::string> members{p2p::PeerId::from_public_key(admin.public_key()).to_string()};
   return write_file(path, name, members, admin);

@@ -1,8 +1,8 @@
 // Federation membership: a JSON file listing the admitted PeerIds, signed by
 // the federation admin's Ed25519 key (docs/federation-protocol.md):
 //   {"name": …, "admin": "<admin PeerId>", "members": ["12D3KooW…", …], "signature": "<hex>"}
-// The signature covers "syndb-federation-v1:" || name || "\n" || the sorted
-// members joined by "\n". The admin key is recovered from its PeerId
+// The signature covers "syndb-federation-v1:" || decimal len(name) || ":" ||
+// name || "\n" || the sorted members joined by "\n". The admin key is recovered from its PeerId
 // (identity multihash), so the file is self-verifying; nodes may also pin the
 // expected admin. Peers not admitted may connect (identify, ping) but are
 // refused the federation protocol.

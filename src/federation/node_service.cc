@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "p2p/transport/interfaces.h"
 #include "warehouse/datasets.h"
 #include "warehouse/sql.h"
 
@@ -44,27 +45,43 @@ void NodeService::start() {
 }
 
 void NodeService::add_peer(const Multiaddr& addr) {
-  if (!dialing_.insert(addr.to_string()).second) return;
-  asio::co_spawn(host_.io(), keep_connected(addr), asio::detached);
+  std::string key = addr.to_string();
+  if (dialing_.count(key)) return;
+  dialing_[key] = {addr};
+  asio::co_spawn(host_.io(), keep_connected(key), asio::detached);
 }
 
-Task<void> NodeService::keep_connected(Multiaddr addr) {
+void NodeService::add_peer(const PeerId& peer, std::vector<Multiaddr> addrs) {
+  if (peer == host_.peer_id() || addrs.empty()) return;
+  std::string key = peer.to_string();
+  for (auto& a : addrs) {
+    if (!a.peer_id()) a = a.encapsulate(*Multiaddr::from_string("/p2p/" + key));
+  }
+  bool known = dialing_.count(key) > 0;
+  dialing_[key] = std::move(addrs);
+  if (!known) asio::co_spawn(host_.io(), keep_connected(key), asio::detached);
+}
+
+Task<void> NodeService::keep_connected(std::string key) {
   auto alive = alive_;
   asio::steady_timer timer(host_.io());
   uint32_t delay = config_.redial_ms;
   std::shared_ptr<Connection> conn;
   while (*alive) {
     if (!conn || conn->session->closed()) {
-      auto c = co_await host_.connect(addr);
-      if (!*alive) co_return;
-      if (c.ok()) {
-        conn = *c;
-        delay = config_.redial_ms;
-        spdlog::info("connected to {}", addr.to_string());
-      } else {
+      conn = nullptr;
+      const std::vector<Multiaddr> addrs = dialing_[key];  // a copy: add_peer may replace the list meanwhile
+      for (const auto& addr : addrs) {
+        auto c = co_await host_.connect(addr);
+        if (!*alive) co_return;
+        if (c.ok()) {
+          conn = *c;
+          spdlog::info("connected to {}", addr.to_string());
+          break;
+        }
         spdlog::debug("dial {}: {}", addr.to_string(), c.error().message());
-        delay = std::min<uint32_t>(delay * 2, 30'000);
       }
+      delay = conn ? config_.redial_ms : std::min<uint32_t>(delay * 2, 30'000);
     }
     timer.expires_after(std::chrono::milliseconds(conn && !conn->session->closed() ? config_.redial_ms : delay));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -75,7 +92,9 @@ Task<void> NodeService::keep_connected(Multiaddr addr) {
 pb::Register NodeService::make_register() const {
   pb::Register reg;
   reg.set_name(config_.name);
-  for (const auto& a : host_.listen_addrs()) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
+  for (const auto& listen : host_.listen_addrs()) {
+    for (const auto& a : expand_unspecified(listen, true)) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
+  }
   auto v = warehouse_.schema_version();
   reg.set_schema_version(v.ok() ? *v : 0);
   reg.set_flight_endpoint(config_.flight_endpoint);
@@ -147,13 +166,10 @@ pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync& sync) {
 
 pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync, std::string* error) {
   pb::OntologySyncResult result;
+  std::vector<warehouse::OntologyTerm> terms;
+  for (const auto& t : sync.terms()) terms.push_back({t.id(), t.label(), t.parent_id(), t.kind()});
   Status st = warehouse_.begin();
-  for (int i = 0; st.ok() && i < sync.terms_size(); ++i) {
-    const auto& t = sync.terms(i);
-    st = warehouse_.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + warehouse::sql_quote(t.id()) + ", " +
-                            warehouse::sql_quote(t.label()) + ", " + warehouse::sql_quote_or_null(t.parent_id()) +
-                            ", " + warehouse::sql_quote(t.kind()) + ")");
-  }
+  if (st.ok()) st = warehouse::upsert_ontology(warehouse_, terms);
   if (st.ok()) st = warehouse_.commit();
   if (!st.ok()) {
     (void)warehouse_.rollback();
@@ -171,7 +187,7 @@ pb::FlightEndpoint NodeService::mint_ticket(const pb::GetFlightEndpoint& req, co
                            {"peer", conn.remote_peer.to_string()},
                            {"node", host_.peer_id().to_string()},
                            {"exp", unix_ms() + config_.ticket_ttl_ms}};
-  std::string body = claims.dump();
+  std::string body = claims.dump();  // NOLINT
   Bytes sig = host_.identity().sign(as_bytes(body));
   pb::FlightEndpoint ep;
   ep.set_uri(config_.flight_endpoint);

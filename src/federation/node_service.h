@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,8 +39,11 @@ class NodeService {
   ~NodeService();
   // Serves the protocol, dials the bootstrap peers, registers with hubs.
   void start();
-  // Dials `addr` and keeps it connected (used for bootstrap and mDNS peers).
+  // Dials `addr` and keeps it connected (bootstrap peers).
   void add_peer(const p2p::Multiaddr& addr);
+  // Keeps a discovered peer (mDNS) connected, trying its addresses in order;
+  // a later call for the same peer replaces its addresses.
+  void add_peer(const p2p::PeerId& peer, std::vector<p2p::Multiaddr> addrs);
   // Installed by a HubService in the same process: Register requests go there.
   void set_register_handler(RegisterHandler handler) { register_handler_ = std::move(handler); }
   // Hubs this node has registered with (PeerIds), for status output and tests.
@@ -52,7 +56,7 @@ class NodeService {
 
  private:
   p2p::Task<pb::FederationResponse> handle(const pb::FederationRequest& req, const p2p::Connection& conn);
-  p2p::Task<void> keep_connected(p2p::Multiaddr addr);
+  p2p::Task<void> keep_connected(std::string key);
   p2p::Task<void> register_with(std::shared_ptr<p2p::Connection> conn);
   pb::SchemaSyncResult apply_schema(const pb::SchemaSync& sync);
   pb::OntologySyncResult apply_ontology(const pb::OntologySync& sync, std::string* error);
@@ -65,7 +69,7 @@ class NodeService {
   NodeConfig config_;
   RegisterHandler register_handler_;
   std::set<std::string> hubs_;
-  std::set<std::string> dialing_;
+  std::map<std::string, std::vector<p2p::Multiaddr>> dialing_;  // key (peer or address) → addresses
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -42,7 +42,15 @@ Task<Result<pb::FederationResponse>> federation_call(Host& host, std::shared_ptr
                                                      const pb::FederationRequest& request, uint32_t timeout_ms) {
   const std::vector<std::string> protos{std::string(kFederationProtocol)};
   auto start = std::chrono::steady_clock::now();
-  SYNDB_CO_ASSIGN_OR_RETURN(auto ns, co_await host.new_stream(conn, protos));
+  auto opened = co_await host.new_stream(conn, protos, timeout_ms);
+  if (!opened.ok()) {
+    // A peer that does not admit us resets the stream right after negotiation.
+    if (opened.error().code() == ErrorCode::kReset) {
+      co_return Error(ErrorCode::kPermissionDenied, "peer refused the federation protocol (not admitted?)");
+    }
+    co_return opened.error();
+  }
+  auto ns = std::move(opened).value();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   uint32_t left = timeout_ms > elapsed.count() ? timeout_ms - static_cast<uint32_t>(elapsed.count()) : 1;
   Watchdog wd(host.io(), left, ns.stream.get());
@@ -56,7 +64,13 @@ Task<Result<pb::FederationResponse>> federation_call(Host& host, std::shared_ptr
     ns.stream->reset();
     co_return Error(ErrorCode::kTimeout, "no federation response within " + std::to_string(timeout_ms) + " ms");
   }
-  if (!st.ok()) co_return st.error();
+  if (!st.ok()) {
+    ns.stream->reset();
+    if (st.error().code() == ErrorCode::kReset) {
+      co_return Error(ErrorCode::kPermissionDenied, "peer refused the federation request (not admitted?)");
+    }
+    co_return st.error();
+  }
   if (!body.ok()) {
     ns.stream->reset();
     if (body.error().code() == ErrorCode::kReset || body.error().code() == ErrorCode::kClosed) {

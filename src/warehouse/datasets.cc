@@ -98,6 +98,20 @@ Status create_dataset(Warehouse& w, const DatasetMeta& m) {
                    sql_quote_or_null(m.citation) + ", " + sql_quote(m.policy) + ", " + k + ")");
 }
 
+Status upsert_ontology(Warehouse& w, const std::vector<OntologyTerm>& terms) {
+  constexpr size_t kBatch = 512;  // rows per statement
+  for (size_t i = 0; i < terms.size(); i += kBatch) {
+    std::string sql = "INSERT OR REPLACE INTO ontology_term VALUES ";
+    for (size_t k = i; k < std::min(terms.size(), i + kBatch); ++k) {
+      const auto& t = terms[k];
+      sql += (k == i ? "(" : ", (") + sql_quote(t.id) + ", " + sql_quote(t.label) + ", " +
+             sql_quote_or_null(t.parent_id) + ", " + sql_quote(t.kind) + ")";
+    }
+    SYNDB_RETURN_IF_ERROR(w.execute(sql));
+  }
+  return ok_status();
+}
+
 Result<std::vector<DatasetSummary>> list_datasets(Warehouse& w) {
   SYNDB_ASSIGN_OR_RETURN(auto r, w.query_text(
       "SELECT d.id, d.title, d.institution, d.species, d.stage, d.age_hours, d.method, d.doi, d.license, "

@@ -40,4 +40,10 @@ Status create_dataset(Warehouse& w, const DatasetMeta& meta);
 
 Result<std::vector<DatasetSummary>> list_datasets(Warehouse& w);
 
+struct OntologyTerm {
+  std::string id, label, parent_id, kind;  // parent_id empty = root
+};
+// Inserts or replaces the terms (batched statements; no transaction of its own).
+Status upsert_ontology(Warehouse& w, const std::vector<OntologyTerm>& terms);
+
 }  // namespace syndb::warehouse

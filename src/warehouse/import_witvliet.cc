@@ -264,27 +264,18 @@ Result<ImportStats> import_witvliet(Warehouse& w, const WitvlietOptions& o) {
   }
 
   // Ontology: types, classes, cells (upserted: several imports share terms).
-  auto upsert = [&](const std::string& id, const std::string& label, const std::string& parent,
-                    const std::string& kind) -> Status {
-    ++stats.ontology_terms;
-    return w.execute("INSERT OR REPLACE INTO ontology_term VALUES (" + sql_quote(id) + ", " + sql_quote(label) +
-                     ", " + sql_quote_or_null(parent) + ", " + sql_quote(kind) + ")");
-  };
+  std::vector<OntologyTerm> terms;
   std::set<std::string> types;
   for (const auto& [c, t] : classifier.classes) types.insert(t);
-  for (const auto& t : types) {
-    st = upsert("type:" + t, t, "", "type");
-    if (!st.ok()) return fail(st.error());
-  }
-  for (const auto& [c, t] : classifier.classes) {
-    st = upsert("class:" + c, c, "type:" + t, "class");
-    if (!st.ok()) return fail(st.error());
-  }
+  for (const auto& t : types) terms.push_back({"type:" + t, t, "", "type"});
+  for (const auto& [c, t] : classifier.classes) terms.push_back({"class:" + c, c, "type:" + t, "class"});
   for (const auto& cell : all_cells) {
     auto cc = classifier.classify(cell);
-    st = upsert("cell:" + cell, cell, cc ? "class:" + cc->cls : "", "cell");
-    if (!st.ok()) return fail(st.error());
+    terms.push_back({"cell:" + cell, cell, cc ? "class:" + cc->cls : "", "cell"});
   }
+  st = upsert_ontology(w, terms);
+  if (!st.ok()) return fail(st.error());
+  stats.ontology_terms = static_cast<int64_t>(terms.size());
   progress.add(0, static_cast<uint64_t>(stats.bytes_read));
   st = w.commit();
   if (!st.ok()) return fail(st.error());

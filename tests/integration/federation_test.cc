@@ -4,7 +4,8 @@
 //
 // Every test has its own mkdtemp directory (keys, data dirs, logs) and its
 // own processes, all on port 0. Daemons' stderr goes to <dir>/<name>.log; the
-// directory is kept (and named in the failure output) when a test fails.
+// directory is kept (and named in the output) when a test fails, or always
+// with SYNDB_KEEP_TEST_DIRS=1.
 // There are no fixed sleeps: conditions are polled through the HTTP API every
 // 50 ms (20 ms when a latency is measured) up to a deadline.
 
@@ -44,6 +45,7 @@ namespace syndb::itest {
 namespace {
 
 namespace fs = std::filesystem;
+namespace asio = boost::asio;
 using json = nlohmann::json;
 
 constexpr auto kPoll = milliseconds(50);
@@ -123,7 +125,8 @@ class FederationTest : public ::testing::Test {
   void TearDown() override {
     daemons_.clear();  // SIGTERM, then SIGKILL, and reap every process
     if (dir_.empty()) return;
-    if (HasFailure()) {
+    const char* keep = std::getenv("SYNDB_KEEP_TEST_DIRS");
+    if (HasFailure() || (keep != nullptr && *keep != '\0' && *keep != '0')) {
       std::printf("[ keeping %s: keys, data dirs and daemon logs (*.log) ]\n", dir_.c_str());
       return;
     }
@@ -415,7 +418,9 @@ TEST_F(FederationTest, SchemaSyncFromV1) {
   auto again = HttpJson("POST", hub.http + "/v1/federation/schema/sync", &err);
   ASSERT_TRUE(again) << err;
   for (const auto& n : (*again)["nodes"]) {
-    if (n.value("peer_id", "") == old.peer_id) EXPECT_EQ(n.value("status", ""), "current") << again->dump(1);
+    if (n.value("peer_id", "") == old.peer_id) {
+      EXPECT_EQ(n.value("status", ""), "current") << again->dump(1);
+    }
   }
 
   // The node's warehouse really is migrated.

@@ -697,7 +697,7 @@ TEST_F(MembershipTest, MalformedFilesAreInvalidArgument) {
 // is not signed: the smallest member can be moved into the name and the file
 // still verifies, with that member no longer admitted.
 // BUG (src/federation/membership.cc, signed_text): disabled until fixed.
-TEST_F(MembershipTest, DISABLED_MemberMovedIntoNameIsRejected) {
+TEST_F(MembershipTest, MemberMovedIntoNameIsRejected) {
   make_federation();
   auto j = read_json();
   std::vector<std::string> members = j["members"];
@@ -707,8 +707,9 @@ TEST_F(MembershipTest, DISABLED_MemberMovedIntoNameIsRejected) {
   write_json(j);
   auto m = Membership::load(path(), id_of(admin_));
   EXPECT_FALSE(m.ok()) << "tampered file verified; members now: " << (m.ok() ? *m->members().begin() : "");
-  if (!m.ok()) {
-    EXPECT_EQ(m.error().code(), ErrorCode::kPermissionDenied);
+  if (!m.ok()) {  // refused as a bad signature or as a malformed (multi-line) name
+    EXPECT_TRUE(m.error().code() == ErrorCode::kPermissionDenied || m.error().code() == ErrorCode::kInvalidArgument)
+        << m.error().to_string();
   }
 }
 
@@ -917,7 +918,7 @@ TEST_F(ProtocolTest, NotAdmittedCallerIsRefused) {
       EXPECT_FALSE(resp.ok());
       if (!resp.ok()) {
         ++failed;
-        // kPermissionDenied is the documented code; see DISABLED_NotAdmittedCallerGetsPermissionDenied.
+        // kPermissionDenied is the documented code; see NotAdmittedCallerGetsPermissionDenied.
         EXPECT_TRUE(resp.error().code() == ErrorCode::kPermissionDenied || resp.error().code() == ErrorCode::kReset)
             << resp.error().to_string();
       }
@@ -936,7 +937,7 @@ TEST_F(ProtocolTest, NotAdmittedCallerIsRefused) {
 // host.new_stream() fails with kReset and federation_call returns that error
 // as is: its kReset → kPermissionDenied mapping only covers the read of the
 // response. On loopback this happens 20 times out of 20. Disabled until fixed.
-TEST_F(ProtocolTest, DISABLED_NotAdmittedCallerGetsPermissionDenied) {
+TEST_F(ProtocolTest, NotAdmittedCallerGetsPermissionDenied) {
   auto membership = closed_federation(server_.identity(), {});
   ASSERT_TRUE(membership.ok()) << membership.error().to_string();
   serve_federation(server_, *membership, pong_handler(), 2000);
@@ -959,7 +960,7 @@ TEST_F(ProtocolTest, DISABLED_NotAdmittedCallerGetsPermissionDenied) {
 // answer (hung process, stopped event loop) makes a 300 ms call take the full
 // handshake timeout. The hub's health pings to a frozen node therefore take
 // 10 s instead of timeout_ms (1.5 s) to fail. Disabled until fixed.
-TEST(ProtocolStallTest, DISABLED_TimeoutCoversStreamNegotiation) {
+TEST(ProtocolStallTest, TimeoutCoversStreamNegotiation) {
   asio::io_context io, server_io;
   p2p::HostConfig client_config;
   client_config.handshake_timeout_ms = 3000;
@@ -981,14 +982,14 @@ TEST(ProtocolStallTest, DISABLED_TimeoutCoversStreamNegotiation) {
   std::thread server_thread([&] { server_io.run(); });
   std::shared_ptr<Connection> conn;
   {
-    std::vector<Task<void>> tasks;
-    tasks.push_back([&]() -> Task<void> {
+    // (Coroutine lambdas are named: their captures live in the closure, which must outlive the coroutine.)
+    auto connect = [&]() -> Task<void> {
       auto c = co_await client.connect(addr);
       EXPECT_TRUE(c.ok()) << c.error().to_string();
       if (c.ok()) conn = *c;
-    }());
+    };
     // The client's session keeps reading, so run until the connect task is done, not until idle.
-    asio::co_spawn(io, std::move(tasks[0]), [&](std::exception_ptr) { io.stop(); });
+    asio::co_spawn(io, connect(), [&](std::exception_ptr) { io.stop(); });
     io.run();
     io.restart();
   }
@@ -999,14 +1000,15 @@ TEST(ProtocolStallTest, DISABLED_TimeoutCoversStreamNegotiation) {
   constexpr uint32_t kTimeoutMs = 300;
   Result<pb::FederationResponse> resp = Error(ErrorCode::kInternal, "not run");
   int64_t elapsed_ms = 0;
-  std::vector<Task<void>> tasks;
-  tasks.push_back([&]() -> Task<void> {
+  auto call = [&]() -> Task<void> {
     auto start = std::chrono::steady_clock::now();
     resp = co_await federation_call(client, conn, ping_request(), kTimeoutMs);
     elapsed_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     client.close();
-  }());
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(call());
   run_all(io, std::move(tasks));
   EXPECT_FALSE(resp.ok());
   if (!resp.ok()) {

@@ -197,12 +197,7 @@ Task<void> Host::handle_inbound(std::shared_ptr<Connection> conn, std::shared_pt
 Task<Result<std::shared_ptr<Connection>>> Host::connect(const Multiaddr& addr) {
   auto expected = addr.peer_id();
   if (expected) {
-    auto it = conns_.find(*expected);
-    if (it != conns_.end()) {
-      for (auto& c : it->second) {
-        if (!c->session->closed()) co_return c;
-      }
-    }
+    if (auto c = find_connection(*expected)) co_return c;
     if (*expected == peer_id_) co_return Error(ErrorCode::kInvalidArgument, "cannot dial self");
   }
   SYNDB_CO_ASSIGN_OR_RETURN(auto raw, co_await tcp_dial(addr));
@@ -212,10 +207,10 @@ Task<Result<std::shared_ptr<Connection>>> Host::connect(const Multiaddr& addr) {
 }
 
 Task<Result<NegotiatedStream>> Host::new_stream(std::shared_ptr<Connection> conn,
-                                                const std::vector<std::string>& protocols) {
+                                                const std::vector<std::string>& protocols, uint32_t timeout_ms) {
   SYNDB_CO_ASSIGN_OR_RETURN(auto ys, conn->session->open_stream());
   std::shared_ptr<Stream> stream = ys;
-  Watchdog wd(io_, config_.handshake_timeout_ms, stream.get());
+  Watchdog wd(io_, timeout_ms ? timeout_ms : config_.handshake_timeout_ms, stream.get());
   auto proto = co_await mss_select(*stream, protocols);
   wd.disarm();
   if (!proto.ok()) {
@@ -228,6 +223,15 @@ Task<Result<NegotiatedStream>> Host::new_stream(std::shared_ptr<Connection> conn
 Task<Result<NegotiatedStream>> Host::new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols) {
   SYNDB_CO_ASSIGN_OR_RETURN(auto conn, co_await connect(addr));
   co_return co_await new_stream(conn, protocols);
+}
+
+std::shared_ptr<Connection> Host::find_connection(const PeerId& peer) const {
+  auto it = conns_.find(peer);
+  if (it == conns_.end()) return nullptr;
+  for (const auto& c : it->second) {
+    if (!c->session->closed()) return c;
+  }
+  return nullptr;
 }
 
 std::vector<std::shared_ptr<Connection>> Host::connections() const {

@@ -80,12 +80,15 @@ class Host {
   // Returns a live connection to the peer in addr's /p2p/ (if any), else
   // dials addr. A /p2p/ that does not match the reached key: kPermissionDenied.
   Task<Result<std::shared_ptr<Connection>>> connect(const Multiaddr& addr);
-  // Opens a stream on `conn` and negotiates one of `protocols`.
+  // Opens a stream on `conn` and negotiates one of `protocols` within
+  // timeout_ms (0 = HostConfig::handshake_timeout_ms).
   Task<Result<NegotiatedStream>> new_stream(std::shared_ptr<Connection> conn,
-                                            const std::vector<std::string>& protocols);
+                                            const std::vector<std::string>& protocols, uint32_t timeout_ms = 0);
   Task<Result<NegotiatedStream>> new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols);
 
   std::vector<std::shared_ptr<Connection>> connections() const;
+  // A live connection to `peer`, if there is one (no dialing).
+  std::shared_ptr<Connection> find_connection(const PeerId& peer) const;
   // Stops listening and closes every connection (GoAway).
   void close();
 

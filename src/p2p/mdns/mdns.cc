@@ -1,4 +1,5 @@
 #include "p2p/mdns/mdns.h"
+#include "p2p/transport/interfaces.h"
 
 #include <ifaddrs.h>
 // Before ldns: without __bool_true_false_are_defined, ldns/common.h defines
@@ -247,39 +248,6 @@ Result<PeerList> peers_in_response(const ldns_pkt* pkt, const ldns_rdf* service)
 
 // ---------------------------------------------------------------- interfaces
 
-struct Interface {
-  std::string name;
-  unsigned index = 0;
-  unsigned flags = 0;
-  std::vector<asio::ip::address_v4> v4;
-  std::vector<asio::ip::address_v6> v6;
-};
-
-std::vector<Interface> list_interfaces() {
-  std::vector<Interface> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* ifa = list; ifa; ifa = ifa->ifa_next) {
-    if (!ifa->ifa_name) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](const Interface& i) { return i.name == ifa->ifa_name; });
-    if (it == out.end()) {
-      out.push_back(Interface{ifa->ifa_name, if_nametoindex(ifa->ifa_name), ifa->ifa_flags, {}, {}});
-      it = out.end() - 1;
-    }
-    if (!ifa->ifa_addr) continue;
-    if (ifa->ifa_addr->sa_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(ifa->ifa_addr);
-      it->v4.emplace_back(ntohl(sin->sin_addr.s_addr));
-    } else if (ifa->ifa_addr->sa_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ifa->ifa_addr);
-      asio::ip::address_v6::bytes_type b;
-      std::copy(sin6->sin6_addr.s6_addr, sin6->sin6_addr.s6_addr + 16, b.begin());
-      it->v6.emplace_back(b);
-    }
-  }
-  freeifaddrs(list);
-  return out;
-}
 
 // The interfaces named in `names` (all must exist); with no names, those that
 // are up, multicast-capable, not loopback and have an address of the family
@@ -545,47 +513,16 @@ std::vector<std::string> MdnsService::State::announced() const {
   std::vector<std::string> out;
   if (!listen_addrs) return out;
   const std::string suffix = "/p2p/" + self.to_string();
-  std::vector<asio::ip::address_v4> host4;
-  std::vector<asio::ip::address_v6> host6;
-  bool have_host = false;
-  auto add = [&](std::string text) {
-    text += suffix;
-    if (kDnsaddrKey.size() + text.size() > kMdnsMaxTxtString) return;
-    if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
-  };
   for (const auto& ma : listen_addrs()) {
     if (ma.empty()) continue;
     if (auto id = ma.peer_id(); id && *id != self) continue;
     Multiaddr base = ma.without_peer_id();
     if (base.empty()) continue;
-    auto comps = base.components();
-    const auto& first = comps.front();
-    bool unspecified4 = first.code == multicodec::kIp4 && first.value == Bytes(4, 0);
-    bool unspecified6 = first.code == multicodec::kIp6 && first.value == Bytes(16, 0);
-    if (!unspecified4 && !unspecified6) {
-      add(base.to_string());
-      continue;
-    }
-    if (!have_host) {
-      for (const auto& i : list_interfaces()) {
-        if (!(i.flags & IFF_UP)) continue;
-        for (const auto& a : i.v4) {
-          if (!a.is_loopback() && !a.is_unspecified()) host4.push_back(a);
-        }
-        for (const auto& a : i.v6) {
-          if (!a.is_loopback() && !a.is_link_local() && !a.is_unspecified() && !a.is_v4_mapped()) host6.push_back(a);
-        }
-      }
-      have_host = true;
-    }
-    // Canonical text starts with "/ip4/0.0.0.0" or "/ip6/::"; keep what follows.
-    const std::string text = base.to_string();
-    const std::string rest = text.substr(unspecified4 ? std::string_view("/ip4/0.0.0.0").size()
-                                                      : std::string_view("/ip6/::").size());
-    if (unspecified4) {
-      for (const auto& a : host4) add("/ip4/" + a.to_string() + rest);
-    } else {
-      for (const auto& a : host6) add("/ip6/" + a.to_string() + rest);
+    // Loopback is announced only when listened on explicitly.
+    for (const auto& a : expand_unspecified(base, false)) {
+      std::string text = a.to_string() + suffix;
+      if (kDnsaddrKey.size() + text.size() > kMdnsMaxTxtString) continue;
+      if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
     }
   }
   return out;
