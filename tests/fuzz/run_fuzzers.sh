@@ -4,7 +4,7 @@
 set -euo pipefail
 src="${1:-$(cd "$(dirname "$0")/../.." && pwd)}"
 out="${FUZZ_BUILD:-$src/build-fuzz}"
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-15}"
 
 if [ ! -f "$out/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S "$src" -B "$out" -G Ninja -DSYNDB_FUZZ=ON -DSYNDB_BENCH=OFF \
