@@ -1,6 +1,8 @@
 // Warehouse on embedded DuckDB through its C API (duckdb.h, the stable ABI).
 // Every DuckDB error is converted to an Error here and nowhere else.
 #include <duckdb.h>
+// After duckdb.h: routes every duckdb_* call through the dlopen'ed library.
+#include "warehouse/duckdb_loader.h"
 
 #include <filesystem>
 #include <set>
@@ -339,6 +341,7 @@ class DuckWarehouse : public Warehouse {
 }  // namespace
 
 Result<std::unique_ptr<Warehouse>> open_duckdb(const std::string& data_dir, const OpenOptions& options) {
+  SYNDB_RETURN_IF_ERROR(load_duckdb());
   if (data_dir == ":memory:") {
     auto w = std::make_unique<DuckWarehouse>();
     SYNDB_RETURN_IF_ERROR(w->open(":memory:", options));

@@ -21,7 +21,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <future>
 #include <map>
@@ -29,7 +28,6 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +38,7 @@
 #include "p2p/multiformats/multiaddr.h"
 #include "warehouse/schema.h"
 #include "process.h"
+#include "test_fs.h"
 
 namespace syndb::itest {
 namespace {
@@ -47,6 +46,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
 using json = nlohmann::json;
+using test_support::ReadFile;
 
 constexpr auto kPoll = milliseconds(50);
 constexpr auto kReady = seconds(20);  // default deadline for a condition to hold
@@ -56,13 +56,6 @@ fs::path WitvlietDir() {
   std::error_code ec;
   fs::path repo = fs::weakly_canonical(fs::path(SYNDB_SOURCE_DIR), ec);
   return repo.parent_path() / "shared" / "data" / "witvliet2021";
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // GET/POST url and parse the JSON body; nullopt on a transport error, a
@@ -114,12 +107,8 @@ struct Daemon {
 class FederationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/syndb-integration-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr) << "mkdtemp: " << std::strerror(errno);
-    dir_ = buf.data();
+    dir_ = test_support::MakeTempDir("syndb-integration-");
+    ASSERT_FALSE(dir_.empty()) << "mkdtemp: " << std::strerror(errno);
   }
 
   void TearDown() override {
@@ -130,8 +119,7 @@ class FederationTest : public ::testing::Test {
       std::printf("[ keeping %s: keys, data dirs and daemon logs (*.log) ]\n", dir_.c_str());
       return;
     }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    test_support::RemoveTree(dir_);
   }
 
   fs::path Path(const std::string& name) const { return dir_ / name; }

@@ -8,15 +8,10 @@
 // sleeps: tests wait for the `listening` / `ready` lines, and every wait has a
 // deadline of at most 60 s.
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,7 +23,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <random>
 #include <regex>
 #include <stdexcept>
@@ -40,55 +34,19 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-extern char** environ;
+#include "process.h"
+#include "test_fs.h"
 
-#ifndef SYNDB_BINARY
-#error "SYNDB_BINARY must be defined (path to build/syndb)"
-#endif
-#ifndef SYNDB_SOURCE_DIR
-#error "SYNDB_SOURCE_DIR must be defined (repository root)"
-#endif
-
+namespace syndb::itest {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
 using json = nlohmann::json;
-
-// Upper bound for any single wait in this file.
-constexpr auto kMaxWait = seconds(60);
-// How long a child gets after SIGTERM before it is SIGKILLed (destructor).
-constexpr auto kTermGrace = seconds(5);
-// Returned by Child::Wait when the deadline passed (the child was killed).
-constexpr int kTimedOut = -1000;
-
-Clock::time_point DeadlineIn(Clock::duration d) {
-  return Clock::now() + std::min<Clock::duration>(d, kMaxWait);
-}
-
-std::string SyndbBinary() { return SYNDB_BINARY; }
 
 std::string JsPeer() { return std::string(SYNDB_SOURCE_DIR) + "/tests/interop/js/peer.mjs"; }
 
 std::string NodeBinary() {
   const char* env = std::getenv("SYNDB_NODE_BIN");
   return env != nullptr && *env != '\0' ? env : "node";
-}
-
-std::vector<std::string> SplitLines(std::string_view text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) {
-      lines.emplace_back(text.substr(start));
-      break;
-    }
-    lines.emplace_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
 }
 
 size_t CountMatching(std::string_view text, const std::regex& re) {
@@ -99,313 +57,12 @@ size_t CountMatching(std::string_view text, const std::regex& re) {
   return n;
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && s[i] == ' ') ++i;
-  return s.substr(i);
-}
-
 // "/ip4/127.0.0.1/tcp/1234/..." -> 1234
 int TcpPort(const std::string& addr) {
   static const std::regex re(R"(^/ip4/127\.0\.0\.1/tcp/(\d+)(/.*)?$)");
   std::smatch m;
   if (!std::regex_match(addr, m, re)) throw std::runtime_error("not a loopback tcp multiaddr: " + addr);
   return std::stoi(m[1].str());
-}
-
-// ---------------------------------------------------------------------------
-// Child process with piped stdout/stderr.
-
-class Child {
- public:
-  explicit Child(std::vector<std::string> argv, bool use_path = false) : argv_(std::move(argv)) {
-    int out[2] = {-1, -1};
-    int err[2] = {-1, -1};
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-      int e = errno;
-      for (int fd : {out[0], out[1], err[0], err[1]}) {
-        if (fd >= 0) close(fd);
-      }
-      throw std::runtime_error(std::string("pipe2: ") + std::strerror(e));
-    }
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // Own process group (so the whole group can be signalled), default
-    // dispositions for the signals we care about, nothing blocked.
-    sigset_t def;
-    sigemptyset(&def);
-    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&def, s);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-    std::vector<char*> cargv;
-    for (auto& a : argv_) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-
-    pid_t pid = -1;
-    int rc = use_path ? posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ)
-                      : posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    close(out[1]);
-    close(err[1]);
-    if (rc != 0) {
-      close(out[0]);
-      close(err[0]);
-      throw std::runtime_error("posix_spawn " + argv_[0] + ": " + std::strerror(rc));
-    }
-    pid_ = pid;
-    out_fd_ = out[0];
-    err_fd_ = err[0];
-    pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));  // -1 is tolerated (polling fallback)
-    if (pidfd_ >= 0) fcntl(pidfd_, F_SETFD, FD_CLOEXEC);
-  }
-
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  ~Child() {
-    if (!reaped_) {
-      Signal(SIGTERM);
-      auto deadline = Clock::now() + kTermGrace;
-      while (!reaped_ && Clock::now() < deadline) Pump(deadline);
-      if (!reaped_) {
-        kill(-pid_, SIGKILL);
-        kill(pid_, SIGKILL);
-        int status = 0;
-        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        reaped_ = true;
-      }
-    }
-    for (int fd : {out_fd_, err_fd_, pidfd_}) {
-      if (fd >= 0) close(fd);
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-
-  // Sends sig to the child's process group (only while it is not reaped, so a
-  // recycled pid is never signalled).
-  void Signal(int sig) {
-    if (!reaped_) {
-      if (kill(-pid_, sig) != 0) kill(pid_, sig);
-    }
-  }
-
-  // True while the child has not exited.
-  bool Running() {
-    CheckExited();
-    return !reaped_;
-  }
-
-  // Next stdout line without '\n'; nullopt on EOF (a final unterminated line
-  // is still returned) or when the deadline passes.
-  std::optional<std::string> ReadLine(Clock::time_point deadline) {
-    for (;;) {
-      size_t nl = out_.find('\n', line_pos_);
-      if (nl != std::string::npos) {
-        std::string line = out_.substr(line_pos_, nl - line_pos_);
-        line_pos_ = nl + 1;
-        return line;
-      }
-      if (out_fd_ < 0) {
-        if (line_pos_ < out_.size()) {
-          std::string line = out_.substr(line_pos_);
-          line_pos_ = out_.size();
-          return line;
-        }
-        return std::nullopt;
-      }
-      if (Clock::now() >= deadline) return std::nullopt;
-      Pump(deadline);
-    }
-  }
-
-  // Reads stdout lines until one starts with prefix. Throws (with everything
-  // the child printed) on EOF or deadline.
-  std::string WaitForLine(std::string_view prefix, Clock::time_point deadline) {
-    for (;;) {
-      auto line = ReadLine(deadline);
-      if (!line) {
-        throw std::runtime_error("no line starting with '" + std::string(prefix) + "' from " + Describe() +
-                                 (out_fd_ < 0 ? " (stdout closed)" : " (deadline passed)"));
-      }
-      if (line->rfind(prefix, 0) == 0) return *line;
-    }
-  }
-
-  // Drains both pipes and waits for the child to exit. Returns the exit code,
-  // -signal if it was killed by a signal, or kTimedOut (after SIGKILL) if the
-  // deadline passed first.
-  int Wait(Clock::time_point deadline) {
-    while (!reaped_ || out_fd_ >= 0 || err_fd_ >= 0) {
-      if (Clock::now() >= deadline) {
-        if (!reaped_) {
-          timed_out_ = true;
-          kill(-pid_, SIGKILL);
-          kill(pid_, SIGKILL);
-          int status = 0;
-          while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-          }
-          reaped_ = true;
-          status_ = status;
-        }
-        // Whatever is still buffered in the pipes is picked up below.
-        DrainNonBlocking();
-        break;
-      }
-      Pump(deadline);
-    }
-    if (timed_out_) return kTimedOut;
-    if (WIFEXITED(status_)) return WEXITSTATUS(status_);
-    if (WIFSIGNALED(status_)) return -WTERMSIG(status_);
-    return kTimedOut;
-  }
-
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
-
-  std::string Describe() const {
-    std::string cmd;
-    for (const auto& a : argv_) cmd += (cmd.empty() ? "" : " ") + a;
-    return "`" + cmd + "`\n--- stdout ---\n" + out_ + "\n--- stderr ---\n" + err_ + "\n---";
-  }
-
- private:
-  void CheckExited() {
-    if (reaped_) return;
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      status_ = status;
-    }
-  }
-
-  // Reads what is available on fd into buf; closes fd on EOF/error.
-  static void ReadSome(int& fd, std::string& buf) {
-    std::array<char, 65536> tmp{};
-    ssize_t n = read(fd, tmp.data(), tmp.size());
-    if (n > 0) {
-      buf.append(tmp.data(), static_cast<size_t>(n));
-    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-      close(fd);
-      fd = -1;
-    }
-  }
-
-  void DrainNonBlocking() {
-    for (;;) {
-      std::vector<pollfd> fds;
-      std::vector<int*> which;
-      std::vector<std::string*> bufs;
-      if (out_fd_ >= 0) {
-        fds.push_back({out_fd_, POLLIN, 0});
-        which.push_back(&out_fd_);
-        bufs.push_back(&out_);
-      }
-      if (err_fd_ >= 0) {
-        fds.push_back({err_fd_, POLLIN, 0});
-        which.push_back(&err_fd_);
-        bufs.push_back(&err_);
-      }
-      if (fds.empty()) return;
-      int r = poll(fds.data(), fds.size(), 0);
-      if (r <= 0) return;
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].revents != 0) ReadSome(*which[i], *bufs[i]);
-      }
-    }
-  }
-
-  // One poll round over stdout, stderr and the pidfd, bounded by deadline.
-  void Pump(Clock::time_point deadline) {
-    CheckExited();
-    std::vector<pollfd> fds;
-    int out_idx = -1;
-    int err_idx = -1;
-    int pid_idx = -1;
-    if (out_fd_ >= 0) {
-      out_idx = static_cast<int>(fds.size());
-      fds.push_back({out_fd_, POLLIN, 0});
-    }
-    if (err_fd_ >= 0) {
-      err_idx = static_cast<int>(fds.size());
-      fds.push_back({err_fd_, POLLIN, 0});
-    }
-    if (!reaped_ && pidfd_ >= 0) {
-      pid_idx = static_cast<int>(fds.size());
-      fds.push_back({pidfd_, POLLIN, 0});
-    }
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    if (left < 0) left = 0;
-    // Without a pidfd, an exit with the pipes still open (held by a
-    // grandchild) is only noticed by re-checking waitpid periodically.
-    if (!reaped_ && pidfd_ < 0) left = std::min<long long>(left, 20);
-    if (fds.empty()) {
-      // Only reachable without a pidfd: wait a little, then re-check waitpid.
-      if (!reaped_) {
-        poll(nullptr, 0, static_cast<int>(std::min<long long>(left, 20)));
-        CheckExited();
-      }
-      return;
-    }
-    int r = poll(fds.data(), fds.size(), static_cast<int>(left));
-    if (r <= 0) {
-      CheckExited();
-      return;
-    }
-    if (out_idx >= 0 && fds[out_idx].revents != 0) ReadSome(out_fd_, out_);
-    if (err_idx >= 0 && fds[err_idx].revents != 0) ReadSome(err_fd_, err_);
-    if (pid_idx >= 0 && fds[pid_idx].revents != 0) CheckExited();
-  }
-
-  std::vector<std::string> argv_;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
-  int pidfd_ = -1;
-  bool reaped_ = false;
-  bool timed_out_ = false;
-  int status_ = 0;
-  std::string out_;
-  std::string err_;
-  size_t line_pos_ = 0;
-};
-
-struct RunResult {
-  int code = kTimedOut;
-  std::string out;
-  std::string err;
-  std::string desc;  // command line and output, for assertion messages
-};
-
-RunResult Run(std::vector<std::string> argv, Clock::duration timeout = kMaxWait, bool use_path = false) {
-  Child c(std::move(argv), use_path);
-  RunResult r;
-  r.code = c.Wait(DeadlineIn(timeout));
-  r.out = c.out();
-  r.err = c.err();
-  r.desc = c.Describe() + "\nexit: " + (r.code == kTimedOut ? std::string("timed out") : std::to_string(r.code));
-  return r;
-}
-
-RunResult RunSyndb(std::vector<std::string> args, Clock::duration timeout = kMaxWait) {
-  args.insert(args.begin(), SyndbBinary());
-  return Run(std::move(args), timeout);
 }
 
 RunResult RunJs(std::vector<std::string> args, Clock::duration timeout = kMaxWait) {
@@ -539,23 +196,9 @@ class RawSocket {
 // ---------------------------------------------------------------------------
 // Fixture: a per-test temp dir for keys, and helpers to start peers.
 
-class InteropTest : public ::testing::Test {
+class InteropTest : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/syndb-interop-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    ASSERT_NE(mkdtemp(buf.data()), nullptr) << "mkdtemp: " << std::strerror(errno);
-    dir_ = buf.data();
-  }
-
-  void TearDown() override {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
+  InteropTest() : TempDirTest("syndb-interop-") {}
 
   std::string KeyPath(const std::string& name) const { return dir_ + "/" + name; }
 
@@ -586,8 +229,6 @@ class InteropTest : public ::testing::Test {
     proc->WaitForLine("ready", deadline);
     return ParseListening(std::move(proc), first);
   }
-
-  std::string dir_;
 };
 
 const std::regex kRttUs(R"(^rtt_us=\d+$)");
@@ -813,3 +454,4 @@ TEST_F(InteropTest, NodeExitsCleanlyOnSigtermWithOpenConnection) {
 }
 
 }  // namespace
+}  // namespace syndb::itest

@@ -3,13 +3,11 @@
 // the signed membership file, and /syndb/federation/1.0.0 over real loopback
 // libp2p hosts.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -25,6 +23,7 @@
 #include "p2p/event.h"
 #include "p2p/host/host.h"
 #include "p2p/watchdog.h"
+#include "test_fs.h"
 #include "test_util.h"
 
 namespace syndb::federation {
@@ -425,18 +424,10 @@ TEST(RegistryTest, ConcurrentReadersSeeConsistentSnapshots) {
 // ---------------------------------------------------------------------------
 // Membership
 
-class MembershipTest : public ::testing::Test {
+class MembershipTest : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/syndb_fed_test_XXXXXX";
-    char* d = mkdtemp(tmpl);
-    ASSERT_NE(d, nullptr) << std::strerror(errno);
-    dir_ = d;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
+  MembershipTest() : TempDirTest("syndb_fed_test_") {}
+
   std::string path() const { return dir_ + "/federation.json"; }
   nlohmann::json read_json() const {
     std::ifstream in(path());
@@ -458,7 +449,6 @@ class MembershipTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.error().to_string();
   }
 
-  std::string dir_;
   p2p::Ed25519PrivateKey admin_ = p2p::Ed25519PrivateKey::generate();
   p2p::Ed25519PrivateKey member_ = p2p::Ed25519PrivateKey::generate();
   p2p::Ed25519PrivateKey stranger_ = p2p::Ed25519PrivateKey::generate();
@@ -879,18 +869,15 @@ TEST_F(ProtocolTest, HandlerThatNeverAnswersTimesOut) {
 
 // A closed federation file at a fresh temp path, loaded; `members` are admitted besides the admin.
 Result<Membership> closed_federation(const p2p::Ed25519PrivateKey& admin, const std::vector<p2p::PeerId>& members) {
-  char tmpl[] = "/tmp/syndb_fed_proto_XXXXXX";
-  char* d = mkdtemp(tmpl);
-  if (d == nullptr) return Error(ErrorCode::kIo, "mkdtemp failed");
-  std::string dir = d;
+  std::string dir = test_support::MakeTempDir("syndb_fed_proto_");
+  if (dir.empty()) return Error(ErrorCode::kIo, "mkdtemp failed");
   std::string file = dir + "/federation.json";
   Status st = init_federation(file, "closed", admin);
   for (const auto& m : members) {
     if (st.ok()) st = admit_peer(file, m, admin);
   }
   Result<Membership> out = st.ok() ? Membership::load(file) : Result<Membership>(st.error());
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  test_support::RemoveTree(dir);
   return out;
 }
 

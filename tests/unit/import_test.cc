@@ -22,12 +22,16 @@
 #include "warehouse/schema.h"
 #include "warehouse/synthetic.h"
 #include "warehouse/warehouse.h"
+#include "test_fs.h"
+#include "warehouse_test_util.h"
 
 namespace syndb::warehouse {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using test_support::ReadFile;
+using test_support::scalar;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -50,13 +54,6 @@ std::string find_data_dir() {
   return "";
 }
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write_all(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
@@ -65,7 +62,7 @@ void write_all(const fs::path& p, const std::string& text) {
 
 std::vector<std::vector<std::string>> read_csv_rows(const fs::path& p) {
   std::vector<std::vector<std::string>> rows;
-  std::istringstream in(read_all(p));
+  std::istringstream in(ReadFile(p));
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -83,46 +80,20 @@ std::vector<std::vector<std::string>> read_csv_rows(const fs::path& p) {
   return rows;
 }
 
-// Fresh directory under /tmp per test, removed (even when made read-only) in TearDown.
-class TempDirTest : public ::testing::Test {
+// Fresh temp directory (dir_) per test, removed (even when made read-only) in TearDown.
+class ImportFixture : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/syndb_import_test_XXXXXX";
-    char* d = mkdtemp(tmpl);
-    ASSERT_NE(d, nullptr) << std::strerror(errno);
-    tmp_ = d;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (tmp_.empty()) return;
-    for (auto it = fs::recursive_directory_iterator(tmp_, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    }
-    fs::remove_all(tmp_, ec);
-  }
+  ImportFixture() : TempDirTest("syndb_import_test_") {}
 
   std::unique_ptr<Warehouse> open_migrated(const std::string& sub = "wh") {
-    auto w = open_duckdb((fs::path(tmp_) / sub).string());
+    auto w = open_duckdb((fs::path(dir_) / sub).string());
     EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().to_string());
     if (!w.ok()) return nullptr;
     auto v = (*w)->migrate(latest_schema_version());
     EXPECT_TRUE(v.ok()) << (v.ok() ? "" : v.error().to_string());
     return std::move(w).value();
   }
-
-  std::string tmp_;
 };
-
-std::string scalar(Warehouse& w, const std::string& sql) {
-  auto r = w.query_text(sql);
-  EXPECT_TRUE(r.ok()) << sql << ": " << (r.ok() ? "" : r.error().to_string());
-  if (!r.ok() || r->rows.size() != 1 || r->rows[0].empty()) {
-    ADD_FAILURE() << sql << ": expected one row";
-    return "<error>";
-  }
-  return r->rows[0][0].value_or("NULL");
-}
 
 int64_t count(Warehouse& w, const std::string& sql) {
   std::string s = scalar(w, sql);
@@ -186,7 +157,7 @@ const Truth& truth(const std::string& dir) {
     Expected e;
     std::string name = "Dataset" + std::to_string(n);
     std::set<std::string> cells;
-    json syn = json::parse(read_all(d / "synapses" / (name + "_synapses.json")));
+    json syn = json::parse(ReadFile(d / "synapses" / (name + "_synapses.json")));
     for (const auto& s : syn) {
       ++e.synapses;
       int64_t npost = static_cast<int64_t>(s.at("post").size());
@@ -207,7 +178,7 @@ const Truth& truth(const std::string& dir) {
         if (it != m.end() && occ < it->second.size() && it->second[occ] == "yes") ++e.branch_yes_mapped;
       }
     }
-    json gj = json::parse(read_all(d / "synapses" / (name + "_gapjunctions.json")));
+    json gj = json::parse(ReadFile(d / "synapses" / (name + "_gapjunctions.json")));
     std::set<int64_t> gids;
     for (const auto& g : gj) {
       gids.insert(g.at("catmaid_id").get<int64_t>());
@@ -228,7 +199,7 @@ const Truth& truth(const std::string& dir) {
   }
 
   // README: "| Dataset1 | L1    | 0  |"
-  std::istringstream readme(read_all(d / "README.md"));
+  std::istringstream readme(ReadFile(d / "README.md"));
   std::string line;
   while (std::getline(readme, line)) {
     if (line.rfind("| Dataset", 0) != 0) continue;
@@ -251,10 +222,10 @@ constexpr const char* kPrefix = "/toronto/witvliet2021";
 
 std::string dataset_id(int n) { return std::string(kPrefix) + "/dataset" + std::to_string(n); }
 
-class ImportWitvliet : public TempDirTest {
+class ImportWitvliet : public ImportFixture {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    ImportFixture::SetUp();
     data_ = find_data_dir();
     if (data_.empty()) GTEST_SKIP() << "shared/data/witvliet2021 not found next to the repository";
   }
@@ -470,7 +441,7 @@ TEST_F(ImportWitvliet, BadArguments) {
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   r = import(*w, {0});
   ASSERT_FALSE(r.ok());
-  r = import(*w, {}, tmp_);  // no synapses/ folder
+  r = import(*w, {}, dir_);  // no synapses/ folder
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kNotFound) << r.error().to_string();
   WitvlietOptions o;
@@ -531,16 +502,16 @@ void copy_tree(const fs::path& from, const fs::path& to) {
     if (entry.is_directory()) {
       fs::create_directories(to / rel);
     } else {
-      write_all(to / rel, read_all(entry.path()));
+      write_all(to / rel, ReadFile(entry.path()));
     }
   }
 }
 
 TEST_F(ImportWitvliet, CorruptedFileRollsBackEverything) {
-  fs::path copy = fs::path(tmp_) / "data";
+  fs::path copy = fs::path(dir_) / "data";
   copy_tree(data_, copy);
   fs::path victim = copy / "synapses" / "Dataset2_synapses.json";
-  std::string text = read_all(victim);
+  std::string text = ReadFile(victim);
   ASSERT_GT(text.size(), 1000u);
   write_all(victim, text.substr(0, text.size() / 2));
 
@@ -557,14 +528,14 @@ TEST_F(ImportWitvliet, CorruptedFileRollsBackEverything) {
 
   // Reopening shows the same (nothing was committed behind our back).
   w.reset();
-  auto again = open_duckdb((fs::path(tmp_) / "wh").string());
+  auto again = open_duckdb((fs::path(dir_) / "wh").string());
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   auto c2 = table_counts(**again);
   for (const auto& [table, n] : c2) EXPECT_EQ(n, 0) << table << " has rows after reopening";
 }
 
 TEST_F(ImportWitvliet, MissingFileIsNotFoundAndRollsBack) {
-  fs::path copy = fs::path(tmp_) / "data";
+  fs::path copy = fs::path(dir_) / "data";
   copy_tree(data_, copy);
   fs::remove(copy / "synapses" / "Dataset3_gapjunctions.json");
   auto w = open_migrated();
@@ -580,10 +551,10 @@ TEST_F(ImportWitvliet, MissingFileIsNotFoundAndRollsBack) {
 // ---------------------------------------------------------------------------
 // CSV / TSV / Parquet
 
-class ImportCsv : public TempDirTest {
+class ImportCsv : public ImportFixture {
  protected:
   std::string file(const std::string& name, const std::string& text) {
-    fs::path p = fs::path(tmp_) / name;
+    fs::path p = fs::path(dir_) / name;
     write_all(p, text);
     return p.string();
   }
@@ -733,7 +704,7 @@ TEST_F(ImportCsv, BadValueNamesFileLineAndColumnAndRollsBack) {
 TEST_F(ImportCsv, ParquetImports) {
   auto w = open_migrated();
   ASSERT_TRUE(w);
-  std::string path = (fs::path(tmp_) / "x.parquet").string();
+  std::string path = (fs::path(dir_) / "x.parquet").string();
   ASSERT_TRUE(w->execute("COPY (SELECT range::BIGINT AS synapse_id, 'P' || (range % 7) AS pre, "
                          "'Q' || (range % 5) AS post, range * 1.5 AS size, (range % 3 = 0) AS post_is_branch "
                          "FROM range(3000)) TO " +
@@ -748,7 +719,7 @@ TEST_F(ImportCsv, ParquetImports) {
   EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE weight IS NULL"), 3000);
 
   // Parquet with a mapped column name.
-  std::string renamed = (fs::path(tmp_) / "y.parquet").string();
+  std::string renamed = (fs::path(dir_) / "y.parquet").string();
   ASSERT_TRUE(w->execute("COPY (SELECT 1::BIGINT AS id, 'A' AS pre, 'B' AS post) TO " + sql_quote(renamed) +
                          " (FORMAT parquet)")
                   .ok());
@@ -764,7 +735,7 @@ TEST_F(ImportCsv, BadOptions) {
   auto r = import(*w, path, "/lab/csv/d1", {}, ",", "dataset");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
-  r = import(*w, (fs::path(tmp_) / "absent.csv").string());
+  r = import(*w, (fs::path(dir_) / "absent.csv").string());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
   r = import(*w, path, "not-an-id");
@@ -785,7 +756,7 @@ TEST_F(ImportCsv, BadOptions) {
 // ---------------------------------------------------------------------------
 // Synthetic data
 
-class SyntheticData : public TempDirTest {};
+class SyntheticData : public ImportFixture {};
 
 TEST_F(SyntheticData, GeneratesRequestedShape) {
   auto w = open_migrated();
@@ -854,11 +825,11 @@ TEST_F(SyntheticData, WriteCsvHasHeaderAndRows) {
   SyntheticOptions o;
   o.rows = 5000;
   o.datasets = 2;
-  std::string path = (fs::path(tmp_) / "syn.csv").string();
+  std::string path = (fs::path(dir_) / "syn.csv").string();
   auto n = write_synthetic_synapse_csv(path, o);
   ASSERT_TRUE(n.ok()) << n.error().to_string();
   EXPECT_EQ(*n, 5000);
-  std::istringstream in(read_all(path));
+  std::istringstream in(ReadFile(path));
   std::string line, header;
   int64_t lines = 0;
   while (std::getline(in, line)) {

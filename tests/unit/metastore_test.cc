@@ -4,34 +4,33 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
-#include <stdlib.h>
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
 
+#include "test_fs.h"
+
 namespace syndb::federation {
 namespace {
 
 namespace fs = std::filesystem;
 
-class MetastoreTest : public ::testing::Test {
+class MetastoreTest : public test_support::TempDirTest {
  protected:
+  MetastoreTest() : TempDirTest("syndb_meta_test_") {}
+
   void SetUp() override {
-    char tmpl[] = "/tmp/syndb_meta_test_XXXXXX";
-    char* d = mkdtemp(tmpl);
-    ASSERT_NE(d, nullptr) << std::strerror(errno);
-    dir_ = d;
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = open();
     ASSERT_NE(store_, nullptr);
   }
   void TearDown() override {
     store_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    TempDirTest::TearDown();
   }
   std::string db_path() const { return dir_ + "/hub.sqlite"; }
   std::unique_ptr<Metastore> open() {
@@ -49,7 +48,6 @@ class MetastoreTest : public ::testing::Test {
     return all;
   }
 
-  std::string dir_;
   std::unique_ptr<Metastore> store_;
 };
 

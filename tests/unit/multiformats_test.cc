@@ -11,16 +11,12 @@
 #include "p2p/multiformats/multibase.h"
 #include "p2p/multiformats/multihash.h"
 #include "p2p/multiformats/varint.h"
+#include "test_util.h"
 
 namespace syndb::p2p {
 namespace {
 
-Bytes hex(std::string_view h) {
-  bool ok = false;
-  Bytes out = from_hex(h, &ok);
-  EXPECT_TRUE(ok) << h;
-  return out;
-}
+using testing::hex;
 
 Bytes str_bytes(std::string_view s) { return Bytes(as_bytes(s).begin(), as_bytes(s).end()); }
 

@@ -2,7 +2,6 @@
 #include "p2p/crypto/peer_id.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -15,16 +14,13 @@
 #include "crypto.pb.h"
 #include "p2p/crypto/keys.h"
 #include "p2p/multiformats/multihash.h"
+#include "test_fs.h"
+#include "test_util.h"
 
 namespace syndb::p2p {
 namespace {
 
-Bytes hex(std::string_view h) {
-  bool ok = false;
-  Bytes out = from_hex(h, &ok);
-  EXPECT_TRUE(ok) << h;
-  return out;
-}
+using testing::hex;
 
 // peer-ids.md "Test vectors".
 constexpr const char* kEd25519Private =
@@ -371,17 +367,10 @@ TEST(PeerIdTest, HashOrderAndDefault) {
 
 // ---------------------------------------------------------------- key files
 
-class KeyFileTest : public ::testing::Test {
+class KeyFileTest : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "syndb-keyfile-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string path(const char* name) const { return (dir_ / name).string(); }
-
-  std::filesystem::path dir_;
+  KeyFileTest() : TempDirTest("syndb-keyfile-") {}
+  std::string path(const char* name) const { return (std::filesystem::path(dir_) / name).string(); }
 };
 
 mode_t file_mode(const std::string& path) {

@@ -1,4 +1,5 @@
-// Test helpers: an in-memory Stream pair and a way to run a coroutine to completion.
+// Test helpers: an in-memory Stream pair, a way to run coroutines to completion,
+// and byte-string builders (hex, pattern).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,7 +15,9 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string_view>
 
+#include "common/bytes.h"
 #include "p2p/event.h"
 #include "p2p/stream.h"
 #include "pipe_stream.h"
@@ -42,6 +45,14 @@ inline void run_all(asio::io_context& io, std::vector<Task<void>> tasks) {
   io.run();
   io.restart();
   if (failure) std::rethrow_exception(failure);
+}
+
+// Bytes from a hex string; a test failure when it is not valid hex.
+inline Bytes hex(std::string_view h) {
+  bool ok = false;
+  Bytes out = from_hex(h, &ok);
+  EXPECT_TRUE(ok) << h;
+  return out;
 }
 
 inline Bytes pattern(size_t n, uint32_t seed) {

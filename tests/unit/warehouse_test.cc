@@ -1,9 +1,7 @@
 // Warehouse (DuckDB) and dataset/namespace tests: migrations, Arrow streaming,
 // read-only and sandboxed opens, dataset creation rules.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -12,25 +10,20 @@
 #include "warehouse/datasets.h"
 #include "warehouse/schema.h"
 #include "warehouse/warehouse.h"
+#include "test_fs.h"
+#include "warehouse_test_util.h"
 
 namespace syndb::warehouse {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under /tmp, removed by TearDown.
-class WarehouseFixture : public ::testing::Test {
+using test_support::scalar;
+
+// A fresh temp directory (dir_), removed by TearDown.
+class WarehouseFixture : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/syndb_wh_test_XXXXXX";
-    char* d = mkdtemp(tmpl);
-    ASSERT_NE(d, nullptr) << std::strerror(errno);
-    dir_ = d;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
+  WarehouseFixture() : TempDirTest("syndb_wh_test_") {}
 
   std::unique_ptr<Warehouse> open(const OpenOptions& o = {}) {
     auto w = open_duckdb(dir_, o);
@@ -45,19 +38,7 @@ class WarehouseFixture : public ::testing::Test {
     EXPECT_TRUE(v.ok()) << (v.ok() ? "" : v.error().to_string());
     return w;
   }
-
-  std::string dir_;
 };
-
-std::string scalar(Warehouse& w, const std::string& sql) {
-  auto r = w.query_text(sql);
-  EXPECT_TRUE(r.ok()) << sql << ": " << (r.ok() ? "" : r.error().to_string());
-  if (!r.ok() || r->rows.size() != 1 || r->rows[0].empty()) {
-    ADD_FAILURE() << sql << ": expected one row";
-    return "<error>";
-  }
-  return r->rows[0][0].value_or("NULL");
-}
 
 // ---------------------------------------------------------------------------
 // Migrations

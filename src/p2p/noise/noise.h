@@ -76,7 +76,7 @@ class NoiseConnection : public Stream {
   std::unique_ptr<Stream> inner_;
   NoiseCipher send_, recv_;
   PublicKey remote_key_;
-  static constexpr size_t kReceiveBuffer = 1 << 20;
+  static constexpr size_t kReceiveBuffer = 256 * 1024;  // bytes; holds several 64 KiB frames
   Bytes cbuf_;                    // received bytes: [cstart_, cend_) not yet decrypted
   size_t cstart_ = 0, cend_ = 0;
   size_t pstart_ = 0, pend_ = 0;  // decrypted plaintext not yet read, inside cbuf_

@@ -1,8 +1,9 @@
-// Process helper for integration tests, copied from tests/interop/interop_test.cc
-// (Child, Run, RunSyndb): a child process with piped stdout/stderr, in its own
-// process group, that is always reaped. Extension: stderr may go to a file
-// instead of a pipe (for long-running daemons whose logs nobody drains; a
-// full pipe would block the child's logger).
+// Process helper shared by the interop (tests/interop) and integration
+// (tests/integration) tests: Child, a child process with piped stdout and piped
+// (or file) stderr, in its own process group, that is always reaped; Run and
+// RunSyndb for one-shot commands. stderr may go to a file instead of a pipe
+// (for long-running daemons whose logs nobody drains; a full pipe would block
+// the child's logger).
 //
 // Child's destructor sends SIGTERM (then SIGKILL after kTermGrace) to the
 // child's process group and reaps it, so nothing is leaked even when an
@@ -400,6 +401,5 @@ inline RunResult RunSyndb(std::vector<std::string> args, Clock::duration timeout
   args.insert(args.begin(), SyndbBinary());
   return Run(std::move(args), timeout);
 }
-
 
 }  // namespace syndb::itest

@@ -1,0 +1,72 @@
+// DuckDB is loaded with dlopen on first use, not linked: a node that only
+// runs the p2p protocols never maps libduckdb.so (tens of MB), which keeps an
+// idle node's resident memory small.
+//
+// Include after <duckdb.h>. Every duckdb_* function this file's includer
+// calls must be listed below: the macro routes the call through a pointer
+// resolved once per call site.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+
+namespace syndb::warehouse {
+
+// Loads libduckdb.so (SYNDB_DUCKDB_LIBRARY, or $SYNDB_DUCKDB_LIBRARY when set)
+// once. kUnsupported with dlerror()'s text when it cannot be loaded.
+Status load_duckdb();
+// The address of a DuckDB C API function; aborts with a message naming the
+// symbol when it is missing (a libduckdb.so older than duckdb.h). Call
+// load_duckdb() first.
+void* duckdb_symbol(const char* name);
+
+}  // namespace syndb::warehouse
+
+#define SYNDB_DUCKDB_CALL(f) \
+  ([] { static auto p = reinterpret_cast<decltype(&::f)>(::syndb::warehouse::duckdb_symbol(#f)); return p; }())
+
+#define duckdb_append_bool SYNDB_DUCKDB_CALL(duckdb_append_bool)
+#define duckdb_append_double SYNDB_DUCKDB_CALL(duckdb_append_double)
+#define duckdb_append_int64 SYNDB_DUCKDB_CALL(duckdb_append_int64)
+#define duckdb_append_null SYNDB_DUCKDB_CALL(duckdb_append_null)
+#define duckdb_append_varchar_length SYNDB_DUCKDB_CALL(duckdb_append_varchar_length)
+#define duckdb_appender_close SYNDB_DUCKDB_CALL(duckdb_appender_close)
+#define duckdb_appender_create SYNDB_DUCKDB_CALL(duckdb_appender_create)
+#define duckdb_appender_destroy SYNDB_DUCKDB_CALL(duckdb_appender_destroy)
+#define duckdb_appender_end_row SYNDB_DUCKDB_CALL(duckdb_appender_end_row)
+#define duckdb_appender_error SYNDB_DUCKDB_CALL(duckdb_appender_error)
+#define duckdb_close SYNDB_DUCKDB_CALL(duckdb_close)
+#define duckdb_column_count SYNDB_DUCKDB_CALL(duckdb_column_count)
+#define duckdb_column_logical_type SYNDB_DUCKDB_CALL(duckdb_column_logical_type)
+#define duckdb_column_name SYNDB_DUCKDB_CALL(duckdb_column_name)
+#define duckdb_connect SYNDB_DUCKDB_CALL(duckdb_connect)
+#define duckdb_create_config SYNDB_DUCKDB_CALL(duckdb_create_config)
+#define duckdb_data_chunk_get_size SYNDB_DUCKDB_CALL(duckdb_data_chunk_get_size)
+#define duckdb_data_chunk_get_vector SYNDB_DUCKDB_CALL(duckdb_data_chunk_get_vector)
+#define duckdb_data_chunk_to_arrow SYNDB_DUCKDB_CALL(duckdb_data_chunk_to_arrow)
+#define duckdb_destroy_arrow_options SYNDB_DUCKDB_CALL(duckdb_destroy_arrow_options)
+#define duckdb_destroy_config SYNDB_DUCKDB_CALL(duckdb_destroy_config)
+#define duckdb_destroy_data_chunk SYNDB_DUCKDB_CALL(duckdb_destroy_data_chunk)
+#define duckdb_destroy_error_data SYNDB_DUCKDB_CALL(duckdb_destroy_error_data)
+#define duckdb_destroy_logical_type SYNDB_DUCKDB_CALL(duckdb_destroy_logical_type)
+#define duckdb_destroy_prepare SYNDB_DUCKDB_CALL(duckdb_destroy_prepare)
+#define duckdb_destroy_result SYNDB_DUCKDB_CALL(duckdb_destroy_result)
+#define duckdb_disconnect SYNDB_DUCKDB_CALL(duckdb_disconnect)
+#define duckdb_error_data_message SYNDB_DUCKDB_CALL(duckdb_error_data_message)
+#define duckdb_execute_prepared_streaming SYNDB_DUCKDB_CALL(duckdb_execute_prepared_streaming)
+#define duckdb_fetch_chunk SYNDB_DUCKDB_CALL(duckdb_fetch_chunk)
+#define duckdb_free SYNDB_DUCKDB_CALL(duckdb_free)
+#define duckdb_open_ext SYNDB_DUCKDB_CALL(duckdb_open_ext)
+#define duckdb_prepare SYNDB_DUCKDB_CALL(duckdb_prepare)
+#define duckdb_prepare_error SYNDB_DUCKDB_CALL(duckdb_prepare_error)
+#define duckdb_query SYNDB_DUCKDB_CALL(duckdb_query)
+#define duckdb_result_error SYNDB_DUCKDB_CALL(duckdb_result_error)
+#define duckdb_result_get_arrow_options SYNDB_DUCKDB_CALL(duckdb_result_get_arrow_options)
+#define duckdb_set_config SYNDB_DUCKDB_CALL(duckdb_set_config)
+#define duckdb_string_t_data SYNDB_DUCKDB_CALL(duckdb_string_t_data)
+#define duckdb_string_t_length SYNDB_DUCKDB_CALL(duckdb_string_t_length)
+#define duckdb_to_arrow_schema SYNDB_DUCKDB_CALL(duckdb_to_arrow_schema)
+#define duckdb_validity_row_is_valid SYNDB_DUCKDB_CALL(duckdb_validity_row_is_valid)
+#define duckdb_vector_get_data SYNDB_DUCKDB_CALL(duckdb_vector_get_data)
+#define duckdb_vector_get_validity SYNDB_DUCKDB_CALL(duckdb_vector_get_validity)

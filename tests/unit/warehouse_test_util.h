@@ -1,0 +1,24 @@
+// Helpers for the tests that query a Warehouse (warehouse_test.cc, import_test.cc).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "warehouse/warehouse.h"
+
+namespace syndb::test_support {
+
+// The single value of a one-row, one-column query ("NULL" for SQL NULL); a
+// test failure and "<error>" when the query fails or returns another shape.
+inline std::string scalar(warehouse::Warehouse& w, const std::string& sql) {
+  auto r = w.query_text(sql);
+  EXPECT_TRUE(r.ok()) << sql << ": " << (r.ok() ? "" : r.error().to_string());
+  if (!r.ok() || r->rows.size() != 1 || r->rows[0].empty()) {
+    ADD_FAILURE() << sql << ": expected one row";
+    return "<error>";
+  }
+  return r->rows[0][0].value_or("NULL");
+}
+
+}  // namespace syndb::test_support
