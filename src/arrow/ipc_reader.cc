@@ -23,6 +23,15 @@ T load(const uint8_t* p) {
   return v;
 }
 
+// Element i of a verified flatbuffers vector of 8-byte scalars or structs,
+// copied out: the Verifier only guarantees 4-byte alignment of vector data.
+template <typename T, typename V>
+T vector_element(const V* v, size_t i) {
+  T out;
+  std::memcpy(&out, reinterpret_cast<const uint8_t*>(v->data()) + i * sizeof(T), sizeof(T));
+  return out;
+}
+
 bool has_union(const Field& f) {
   if (f.type.id == TypeId::kSparseUnion || f.type.id == TypeId::kDenseUnion) return true;
   for (const auto& c : f.children) {
@@ -169,7 +178,7 @@ class BatchDecoder {
         SYNDB_RETURN_IF_ERROR(need(views, length * 16, where, "views"));
         const auto* counts = rb_->variadicBufferCounts();
         if (counts == nullptr || variadic_i_ >= counts->size()) return bad(where + ": variadicBufferCounts missing");
-        const int64_t k = counts->Get(static_cast<flatbuffers::uoffset_t>(variadic_i_++));
+        const int64_t k = vector_element<int64_t>(counts, variadic_i_++);
         const int64_t remaining = rb_->buffers() ? static_cast<int64_t>(rb_->buffers()->size()) - buffer_i_ : 0;
         if (k < 0 || k > remaining) return bad(where + ": bad variadic buffer count " + std::to_string(k));
         a->buffers.push_back(views.len ? views.p : zero_buffer());
@@ -292,9 +301,9 @@ class BatchDecoder {
   Result<std::pair<int64_t, int64_t>> next_node(const std::string& where) {
     const auto* nodes = rb_->nodes();
     if (nodes == nullptr || node_i_ >= nodes->size()) return bad(where + ": fewer field nodes than the schema has fields");
-    const fb::FieldNode* n = nodes->Get(static_cast<flatbuffers::uoffset_t>(node_i_++));
-    const int64_t length = n->length();
-    const int64_t nulls = n->null_count();
+    const auto n = vector_element<fb::FieldNode>(nodes, node_i_++);
+    const int64_t length = n.length();
+    const int64_t nulls = n.null_count();
     if (length < 0 || length > opt_.max_array_length) return limit(where + ": array length " + std::to_string(length));
     if (nulls < 0 || nulls > length) return bad(where + ": null count " + std::to_string(nulls) + " for length " + std::to_string(length));
     return std::make_pair(length, nulls);
@@ -306,9 +315,9 @@ class BatchDecoder {
       return bad(where + ": fewer buffers than the schema needs");
     }
     const int64_t index = buffer_i_++;
-    const fb::Buffer* b = buffers->Get(static_cast<flatbuffers::uoffset_t>(index));
-    const int64_t off = b->offset();
-    const int64_t len = b->length();
+    const auto b = vector_element<fb::Buffer>(buffers, static_cast<size_t>(index));
+    const int64_t off = b.offset();
+    const int64_t len = b.length();
     if (off < 0 || len < 0 || off > body_len_ || len > body_len_ - off) {
       return bad(where + ": buffer " + std::to_string(index) + " [" + std::to_string(off) + ", +" + std::to_string(len) +
                  ") outside the " + std::to_string(body_len_) + "-byte body");

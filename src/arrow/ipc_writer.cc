@@ -83,20 +83,11 @@ class BodyEncoder {
   std::vector<Bytes>* scratch_;
 };
 
-bool has_view(const Field& f) {
-  if (!f.dictionary && layout_of(f.type) == Layout::kView) return true;
-  for (const auto& c : f.children) {
-    if (has_view(c)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 struct IpcEncoder::State {
   WriterOptions options;
   std::optional<Schema> schema;
-  bool any_view = false;
   CodecContext codec;
   std::vector<Bytes> scratch;
   // Last dictionary sent per id: its body bytes, to skip unchanged re-sends.
@@ -303,8 +294,6 @@ IpcEncoder& IpcEncoder::operator=(IpcEncoder&&) noexcept = default;
 Status IpcEncoder::set_schema(const ArrowSchema& schema) {
   if (s_->schema) return bad_input("schema already set");
   SYNDB_ASSIGN_OR_RETURN(Schema imported, import_schema(schema));
-  s_->any_view = false;
-  for (const auto& f : imported.fields) s_->any_view = s_->any_view || has_view(f);
   s_->schema = std::move(imported);
   return ok_status();
 }
