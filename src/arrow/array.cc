@@ -11,7 +11,12 @@ std::shared_ptr<Memory> Memory::allocate(size_t size) {
   if (p == nullptr) return nullptr;
   // Only the padding needs zeroing: callers overwrite the first `size` bytes.
   if (padded > size) std::memset(static_cast<uint8_t*>(p) + size, 0, padded - size);
-  return std::shared_ptr<Memory>(new (std::nothrow) Memory(static_cast<uint8_t*>(p), size));
+  auto* mem = new (std::nothrow) Memory(static_cast<uint8_t*>(p), size);
+  if (mem == nullptr) {
+    std::free(p);
+    return nullptr;
+  }
+  return std::shared_ptr<Memory>(mem);
 }
 
 Memory::~Memory() { std::free(data_); }

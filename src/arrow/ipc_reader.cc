@@ -550,7 +550,6 @@ struct IpcStreamReader::State {
     if (f.dictionary) {
       Field values = f;
       values.dictionary.reset();
-      values.name = f.name;
       auto [it, inserted] = dictionary_fields.emplace(f.dictionary->id, values);
       if (!inserted && (it->second.type != values.type || it->second.children != values.children)) {
         return bad("dictionary id " + std::to_string(f.dictionary->id) + " used for different value types");

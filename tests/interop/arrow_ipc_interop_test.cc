@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "Message_generated.h"
 #include "arrow/ipc_reader.h"
 #include "arrow/ipc_writer.h"
 #include "arrow/json.h"
@@ -192,6 +194,22 @@ TEST(ArrowJsInterop, WeReadWhatJsWrites) {
 
     Bytes bytes = read_file(dir.file("js.arrows"));
     ASSERT_FALSE(bytes.empty());
+    // The stream exercises dictionary replacement and delta batches.
+    int dictionaries = 0, deltas = 0;
+    for (size_t pos = 0; pos + 8 <= bytes.size();) {
+      int32_t len;
+      std::memcpy(&len, bytes.data() + pos + 4, 4);
+      if (len == 0) break;
+      Bytes meta(bytes.begin() + static_cast<ptrdiff_t>(pos + 8), bytes.begin() + static_cast<ptrdiff_t>(pos + 8 + len));
+      const auto* msg = org::apache::arrow::flatbuf::GetMessage(meta.data());
+      if (const auto* db = msg->header_as_DictionaryBatch()) {
+        ++dictionaries;
+        deltas += db->isDelta();
+      }
+      pos += 8 + static_cast<size_t>(len) + static_cast<size_t>(msg->bodyLength());
+    }
+    EXPECT_GE(dictionaries, 4);
+    EXPECT_GE(deltas, 1);
     ReaderOptions options;
     if (*compression) {
       // apache-arrow 21.2.0 puts the compressed length where the spec wants

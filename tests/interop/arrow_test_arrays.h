@@ -319,7 +319,7 @@ inline std::vector<Column> all_types_columns(int64_t rows, int seed = 0) {
   cols.push_back(primitive<int8_t>("int8", "c", gen([](int64_t r) { return static_cast<int8_t>(r % 5 == 0 ? -128 : r * 37 - 100); })));
   cols.push_back(primitive<int16_t>("int16", "s", gen([](int64_t r) { return static_cast<int16_t>(r % 5 == 0 ? -32768 : r * 1234 - 30000); })));
   cols.push_back(primitive<int32_t>("int32", "i", gen([](int64_t r) { return static_cast<int32_t>(r % 5 == 0 ? INT32_MIN : r * 123456789 - 2000000000); })));
-  cols.push_back(primitive<int64_t>("int64", "l", gen([](int64_t r) { return r % 5 == 0 ? INT64_MIN : r * 1234567890123456789LL; })));
+  cols.push_back(primitive<int64_t>("int64", "l", gen([](int64_t r) { return r % 5 == 0 ? INT64_MIN : static_cast<int64_t>(static_cast<uint64_t>(r) * 1234567890123456789ull); })));
   cols.push_back(primitive<uint8_t>("uint8", "C", gen([](int64_t r) { return static_cast<uint8_t>(r % 5 == 0 ? 255 : r * 37); })));
   cols.push_back(primitive<uint16_t>("uint16", "S", gen([](int64_t r) { return static_cast<uint16_t>(r % 5 == 0 ? 65535 : r * 1234); })));
   cols.push_back(primitive<uint32_t>("uint32", "I", gen([](int64_t r) { return static_cast<uint32_t>(r % 5 == 0 ? UINT32_MAX : r * 123456789u); })));
@@ -343,7 +343,7 @@ inline std::vector<Column> all_types_columns(int64_t rows, int seed = 0) {
   cols.push_back(primitive<int64_t>("timestamp_s", "tss:", gen([](int64_t r) { return r * 1000000007LL - 3000000000LL; })));
   cols.push_back(primitive<int64_t>("timestamp_ms", "tsm:", gen([](int64_t r) { return r * 1000000000007LL; })));
   cols.push_back(primitive<int64_t>("timestamp_us", "tsu:", gen([](int64_t r) { return r * 1700000000000001LL - 5; })));
-  cols.push_back(primitive<int64_t>("timestamp_ns_tz", "tsn:Europe/Amsterdam", gen([](int64_t r) { return r * 1700000000000000001LL / 7; })));
+  cols.push_back(primitive<int64_t>("timestamp_ns_tz", "tsn:Europe/Amsterdam", gen([](int64_t r) { return static_cast<int64_t>(static_cast<uint64_t>(r) * 1700000000000000001ull) / 7; })));
   cols.push_back(primitive<int64_t>("timestamp_us_utc", "tsu:UTC", gen([](int64_t r) { return r * 1700000000000001LL; })));
   cols.push_back(primitive<int64_t>("duration_ms", "tDm", gen([](int64_t r) { return r * 86400001LL - 7; })));
   cols.push_back(primitive<int32_t>("interval_ym", "tiM", gen([](int64_t r) { return static_cast<int32_t>(r * 13 - 20); })));
