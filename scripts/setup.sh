@@ -17,7 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libldns-dev libsqlite3-dev
   flatbuffers-compiler libflatbuffers-dev liblz4-dev libzstd-dev
-  iperf3 iproute2 procps
+  iperf3 iproute2 procps lz4 zstd jq curl
 )
 if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
