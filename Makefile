@@ -26,7 +26,7 @@ demo: build
 # All tests: unit, interop (real js-libp2p peers) and bounded fuzzing.
 # CI runs this under AddressSanitizer + UBSan (see .ci/run).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1800
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
