@@ -126,16 +126,18 @@ Task<pb::FederationResponse> HubService::on_register(const pb::Register& reg, co
     actor->name = reg.name();
     actor->addrs = addrs;
     actors_[peer] = actor;
-    supervise(actor, 500);
-    // Newly registered nodes get the ontology and their catalogue read at once.
+    // A new node gets the ontology before anything else: queued before the
+    // actor starts (co_spawn may run it inline up to its first ping).
     post(*actor, [this](Actor& a) -> Task<void> {
       auto onto = local_ontology();
       if (onto.ok() && onto->terms_size() > 0) {
         pb::FederationRequest req;
         *req.mutable_ontology_sync() = *onto;
-        (void)co_await call(a, req);
+        auto r = co_await call(a, req);
+        if (!r.ok()) spdlog::warn("hub: ontology push to '{}' failed: {}", a.name, r.error().message());
       }
     });
+    supervise(actor, 500);
   } else {
     it->second->name = reg.name();
     it->second->addrs = addrs;
