@@ -53,7 +53,13 @@ Task<Status> YamuxStream::write(ByteSpan data) {
     session_->send_frame(FrameType::kData, 0, id_, static_cast<uint32_t>(n), data.subspan(off, n));
     send_window_ -= static_cast<uint32_t>(n);
     off += n;
-    co_await session_->wait_for_queue_space();
+    // Write inline when no one else is writing: saves waking the writer
+    // coroutine, which is most of a small message's latency.
+    if (!session_->flushing_ && !session_->writer_done_) {
+      co_await session_->flush();
+    } else {
+      co_await session_->wait_for_queue_space();
+    }
   }
   co_return ok_status();
 }
@@ -158,20 +164,40 @@ Task<void> Session::wait_for_queue_space() {
   while (queue_.size() > config_.max_write_queue && !writer_done_) co_await queue_drained_.wait();
 }
 
-Task<void> Session::write_loop() {
-  auto self = shared_from_this();
-  for (;;) {
-    while (queue_.empty() && !closed_) co_await queue_ready_.wait();
-    if (queue_.empty()) break;  // closed and flushed
+Task<void> Session::flush() {
+  flushing_ = true;
+  while (!queue_.empty() && !writer_done_) {
     writing_.swap(queue_);
     Status st = co_await conn_->write(writing_);
     writing_.clear();
-    queue_drained_.notify_all();
     if (!st.ok()) {
       writer_done_ = true;
+      flushing_ = false;
+      queue_drained_.notify_all();
       terminate(st.error(), GoAwayCode::kInternalError);
-      break;
+      co_return;
     }
+  }
+  flushing_ = false;
+  queue_drained_.notify_all();
+}
+
+Task<void> Session::write_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    while ((queue_.empty() || flushing_) && !closed_) {
+      if (flushing_) {
+        co_await queue_drained_.wait();
+      } else {
+        co_await queue_ready_.wait();
+      }
+    }
+    if (flushing_) {  // closed while a stream flushes: let it finish first
+      co_await queue_drained_.wait();
+      continue;
+    }
+    if (queue_.empty() || writer_done_) break;  // closed and flushed
+    co_await flush();
   }
   writer_done_ = true;
   queue_drained_.notify_all();

@@ -89,6 +89,8 @@ class Session : public std::enable_shared_from_this<Session> {
   friend class YamuxStream;
   Task<void> read_loop();
   Task<void> write_loop();
+  // Writes queued frames until the queue is empty; one flush at a time (flushing_).
+  Task<void> flush();
   Task<Status> handle_frame(const FrameHeader& h);
   void send_frame(FrameType type, uint16_t flags, uint32_t id, uint32_t length, ByteSpan payload = {});
   Task<void> wait_for_queue_space();
@@ -103,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unordered_map<uint32_t, std::shared_ptr<YamuxStream>> streams_;
   Bytes queue_, writing_;
   Event queue_ready_, queue_drained_;
-  bool closed_ = false, remote_goaway_ = false, writer_done_ = false;
+  bool closed_ = false, remote_goaway_ = false, writer_done_ = false, flushing_ = false;
   InboundHandler on_inbound_;
   CloseHandler on_close_;
 };
