@@ -266,6 +266,7 @@ Task<void> HubService::ping(Actor& a) {
   std::optional<Transition> t;
   if (resp.ok() && resp->has_health_pong()) {
     t = a.tracker.on_success(rtt_us);
+    if (t) record(a, *t);  // audited before the registry shows the new state
     const auto& pong = resp->health_pong();
     registry_.upsert(a.peer_id, [&](ClusterInfo& c) {
       c.state = a.tracker.state();
@@ -281,12 +282,12 @@ Task<void> HubService::ping(Actor& a) {
   } else {
     std::string why = resp.ok() ? "unexpected response" : resp.error().message();
     t = a.tracker.on_failure(why);
+    if (t) record(a, *t);
     registry_.upsert(a.peer_id, [&](ClusterInfo& c) {
       c.state = a.tracker.state();
       c.consecutive_failures = static_cast<int>(a.tracker.consecutive_failures());
     });
   }
-  if (t) record(a, *t);
 }
 
 Task<void> HubService::refresh_catalog(Actor& a) {
