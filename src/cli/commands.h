@@ -108,6 +108,6 @@ int run_federation(const FederationOptions& o);
 int run_ping(const PingOptions& o);
 int run_identify(const PingOptions& o);
 int run_perf(const PerfOptions& o);
-int run_demo(const DemoOptions& o, const char* argv0);
+int run_demo(const DemoOptions& o);
 
 }  // namespace syndb::cli

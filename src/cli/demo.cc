@@ -111,7 +111,7 @@ struct NodePlan {
 
 }  // namespace
 
-int run_demo(const DemoOptions& o, const char*) {
+int run_demo(const DemoOptions& o) {
   const std::string exe = fs::canonical("/proc/self/exe").string();
   fs::path data = o.data.empty() ? default_data_dir() : fs::path(o.data);
   if (!fs::is_directory(data / "synapses")) {

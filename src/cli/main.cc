@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
   if (c_ping->parsed()) return run_ping(ping);
   if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);
-  if (c_demo->parsed()) return run_demo(demo, argv[0]);
+  if (c_demo->parsed()) return run_demo(demo);
   if (c_iw->parsed()) return run_import_witvliet(iw);
   if (c_ic->parsed()) {
     if (ic.delimiter == "\\t") ic.delimiter = "\t";

@@ -82,8 +82,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sends GoAway(normal), flushes, and closes the connection.
   void close();
   bool closed() const { return closed_; }
-  size_t stream_count() const { return streams_.size(); }
-  Stream& connection() { return *conn_; }
 
  private:
   friend class YamuxStream;
