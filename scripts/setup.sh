@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libboost1.81-dev
   libsodium-dev libssl-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libldns-dev libsqlite3-dev

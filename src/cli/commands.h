@@ -41,11 +41,19 @@ struct NodeOptions {
   bool mdns = false;
   int max_schema_version = 0;  // 0 = latest; lower values are for tests of SchemaSync
   uint32_t request_timeout_ms = 5000;
+  // Data plane (with --data-dir).
+  std::string flight_listen = "127.0.0.1:50052";  // Flight fragments; "" = off
+  std::string memory_limit;                       // DuckDB memory limit, e.g. "4GB"; "" = DuckDB default
+  uint32_t fragment_timeout_ms = 60'000;
   // Hub only.
   bool hub = false;
   std::string http_listen = "127.0.0.1:8080";
+  std::string flight_sql_listen = "127.0.0.1:50051";  // Flight SQL; "" = off
   uint32_t health_interval_ms = 2000, health_timeout_ms = 1500, degraded_rtt_ms = 250;
   uint32_t unreachable_after = 3, probe_backoff_ms = 1000, probe_backoff_max_ms = 30000;
+};
+struct TokenOptions {
+  std::string hub_data_dir, label = "cli";
 };
 struct FederationOptions {
   std::string action, hub_url = "http://127.0.0.1:8080", admin_key, file = "federation.json", name = "syndb",
@@ -65,6 +73,7 @@ struct DemoOptions {
   std::string data;    // the witvliet2021 folder (default: ../shared/data/witvliet2021 beside the repo)
   std::string dir;     // where keys, warehouses and logs go (default: a temp dir, removed afterwards)
   uint16_t http_port = 0;
+  uint16_t flight_sql_port = 0;
 };
 
 struct ImportWitvlietOptions {
@@ -105,6 +114,7 @@ int run_node(NodeOptions o);
 // Fills `o` from a TOML file, except the flags named in `given` (the command line wins).
 Status load_node_config(const std::string& path, NodeOptions& o, const std::set<std::string>& given);
 int run_federation(const FederationOptions& o);
+int run_token_create(const TokenOptions& o);
 int run_ping(const PingOptions& o);
 int run_identify(const PingOptions& o);
 int run_perf(const PerfOptions& o);

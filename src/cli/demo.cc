@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "federation/membership.h"
+#include "federation/metastore.h"
 #include "p2p/crypto/keys.h"
 #include "warehouse/import_witvliet.h"
 #include "warehouse/schema.h"
@@ -199,8 +200,10 @@ int run_demo(const DemoOptions& o) {
   auto hub_lines = spawn(children[0],
                          {exe, "hub", "--key", (dir / "hub.key").string(), "--listen", "/ip4/127.0.0.1/tcp/0",
                           "--data-dir", (dir / "hub").string(), "--http-listen", "127.0.0.1:" + std::to_string(o.http_port),
-                          "--name", "hub", "--federation-file", fed_file, "--health-interval-ms", "1000"},
-                         dir / "hub.log", "http ");
+                          "--name", "hub", "--federation-file", fed_file, "--health-interval-ms", "1000",
+                          "--flight-listen", "127.0.0.1:0",
+                          "--flight-sql-listen", "127.0.0.1:" + std::to_string(o.flight_sql_port)},
+                         dir / "hub.log", "flight ");
   if (!hub_lines.ok()) {
     std::fprintf(stderr, "syndb demo: %s\n", hub_lines.error().message().c_str());
     cleanup();
@@ -208,6 +211,7 @@ int run_demo(const DemoOptions& o) {
   }
   std::string hub_addr = field(*hub_lines, "listening ");
   std::string hub_http = field(*hub_lines, "http ");
+  std::string hub_flight_sql = field(*hub_lines, "flight_sql ");
   std::fprintf(stderr, "demo: hub at %s, HTTP API %s\n", hub_addr.c_str(), hub_http.c_str());
   for (size_t i = 0; i < plan.size(); ++i) {
     Child& c = children[i + 1];
@@ -215,8 +219,8 @@ int run_demo(const DemoOptions& o) {
     auto lines = spawn(c,
                        {exe, "node", "--key", (dir / (c.name + ".key")).string(), "--listen", "/ip4/127.0.0.1/tcp/0",
                         "--data-dir", (dir / c.name).string(), "--name", c.name, "--bootstrap", hub_addr,
-                        "--federation-file", fed_file},
-                       dir / (c.name + ".log"), "listening ");
+                        "--federation-file", fed_file, "--flight-listen", "127.0.0.1:0"},
+                       dir / (c.name + ".log"), "flight ");
     if (!lines.ok()) {
       std::fprintf(stderr, "syndb demo: %s\n", lines.error().message().c_str());
       cleanup();
@@ -282,7 +286,16 @@ int run_demo(const DemoOptions& o) {
     }
   }
   if (o.keep) {
+    auto ms = federation::Metastore::open((dir / "hub" / "hub.sqlite").string());
+    auto token = ms.ok() ? (*ms)->create_token("demo") : Result<std::string>(ms.error());
+    if (!token.ok()) {
+      std::fprintf(stderr, "syndb demo: cannot create a Flight SQL token: %s\n", token.error().message().c_str());
+      cleanup();
+      return 1;
+    }
     std::printf("\nhub_http=%s\n", hub_http.c_str());
+    std::printf("hub_flight_sql=%s\n", hub_flight_sql.c_str());
+    std::printf("token=%s\n", token->c_str());
     std::printf("# try: build/syndb federation status --hub %s\n", hub_http.c_str());
     std::printf("#      curl '%s/v1/datasets?q=adult'\n", hub_http.c_str());
     std::printf("#      curl -X POST %s/v1/federation/schema/sync\n", hub_http.c_str());

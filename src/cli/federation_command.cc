@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "federation/membership.h"
+#include "federation/metastore.h"
 #include "p2p/crypto/keys.h"
 
 namespace syndb::cli {
@@ -58,6 +59,19 @@ int run_federation(const FederationOptions& o) {
                       std::to_string(c.value("datasets", nlohmann::json::array()).size()), std::to_string(synapses)});
   }
   print_table(t, stdout);
+  return 0;
+}
+
+int run_token_create(const TokenOptions& o) {
+  std::string path = o.hub_data_dir + "/hub.sqlite";
+  if (!std::filesystem::exists(path)) {
+    return fail("no hub metastore at " + path + " (start `syndb hub --data-dir " + o.hub_data_dir + "` once)", 2);
+  }
+  auto ms = federation::Metastore::open(path);
+  if (!ms.ok()) return fail(ms.error().message());
+  auto t = (*ms)->create_token(o.label);
+  if (!t.ok()) return fail(t.error().message());
+  std::printf("%s\n", t->c_str());
   return 0;
 }
 

@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
     c->add_option("--request-timeout-ms", n.request_timeout_ms, "Federation request timeout, ms")
         ->capture_default_str();
     c->add_option("--max-schema-version", n.max_schema_version, "Migrate the warehouse only up to this version (tests)");
+    c->add_option("--flight-listen", n.flight_listen,
+                  "Flight address host:port serving query fragments to the federation (port 0 = any; '' = off)")
+        ->capture_default_str();
+    c->add_option("--memory-limit", n.memory_limit, "DuckDB memory limit for all queries together, e.g. 4GB");
+    c->add_option("--fragment-timeout-ms", n.fragment_timeout_ms, "A query fragment is cancelled after this, ms")
+        ->capture_default_str();
   };
   auto* c_node = app.add_subcommand("node", "Run a node: libp2p host (identify, ping, perf) and, with --data-dir, "
                                             "the warehouse and federation control plane, until SIGINT/SIGTERM");
@@ -58,6 +64,9 @@ int main(int argc, char** argv) {
   auto* c_hub = app.add_subcommand("hub", "Run a hub: a node plus registry, health monitor, schema sync and HTTP API");
   add_node_flags(c_hub, hub);
   c_hub->add_option("--http-listen", hub.http_listen, "HTTP API address host:port (port 0 = any)")->capture_default_str();
+  c_hub->add_option("--flight-sql-listen", hub.flight_sql_listen,
+                    "Flight SQL address host:port for SQL clients (port 0 = any; '' = off)")
+      ->capture_default_str();
   c_hub->add_option("--health-interval-ms", hub.health_interval_ms, "HealthPing interval, ms")->capture_default_str();
   c_hub->add_option("--health-timeout-ms", hub.health_timeout_ms, "HealthPing timeout, ms")->capture_default_str();
   c_hub->add_option("--degraded-rtt-ms", hub.degraded_rtt_ms, "Slower pings make a node Degraded, ms")
@@ -80,6 +89,13 @@ int main(int argc, char** argv) {
   c_fed_admit->add_option("peer_id", fed.peer_id, "PeerId to admit")->required();
   c_fed_admit->add_option("--admin-key", fed.admin_key, "Admin key file")->required();
   c_fed_admit->add_option("--file", fed.file, "Federation file")->capture_default_str();
+
+  TokenOptions token;
+  auto* c_token = app.add_subcommand("token", "Flight SQL bearer tokens of a hub");
+  c_token->require_subcommand(1);
+  auto* c_token_create = c_token->add_subcommand("create", "Create a token in the hub's metastore and print it");
+  c_token_create->add_option("--hub-data-dir", token.hub_data_dir, "The hub's --data-dir")->required();
+  c_token_create->add_option("--label", token.label, "What the token is for (stored with it)")->capture_default_str();
 
   PingOptions ping;
   auto* c_ping = app.add_subcommand("ping", "Ping a peer over /ipfs/ping/1.0.0; prints rtt_us=<µs> per ping");
@@ -168,6 +184,8 @@ int main(int argc, char** argv) {
   c_demo->add_option("--data", demo.data, "The witvliet2021 data folder");
   c_demo->add_option("--dir", demo.dir, "Directory for keys, warehouses and logs (kept)");
   c_demo->add_option("--http-port", demo.http_port, "Hub HTTP port (0 = any free port)")->capture_default_str();
+  c_demo->add_option("--flight-sql-port", demo.flight_sql_port, "Hub Flight SQL port (0 = any free port)")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -206,6 +224,7 @@ int main(int argc, char** argv) {
     fed.action = c_fed_status->parsed() ? "status" : c_fed_init->parsed() ? "init" : "admit";
     return run_federation(fed);
   }
+  if (c_token_create->parsed()) return run_token_create(token);
   if (c_ping->parsed()) return run_ping(ping);
   if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);

@@ -14,6 +14,8 @@
 #include "federation/membership.h"
 #include "federation/metastore.h"
 #include "federation/node_service.h"
+#include "flight/fragment_service.h"
+#include "flight/sql_service.h"
 #include "p2p/identify/identify.h"
 #include "p2p/mdns/mdns.h"
 #include "p2p/perf/perf.h"
@@ -63,6 +65,12 @@ Status load_node_config(const std::string& path, NodeOptions& o, const std::set<
   num(t["handshake_timeout_ms"], "handshake-timeout-ms", o.handshake_timeout_ms);
   num(t["request_timeout_ms"], "request-timeout-ms", o.request_timeout_ms);
   num(t["max_streams"], "max-streams", o.max_streams);
+  if (auto v = t["flight_listen"].value<std::string>(); v && !given.count("flight-listen")) o.flight_listen = *v;
+  if (auto v = t["memory_limit"].value<std::string>(); v && !given.count("memory-limit")) o.memory_limit = *v;
+  num(t["fragment_timeout_ms"], "fragment-timeout-ms", o.fragment_timeout_ms);
+  if (auto v = t["hub"]["flight_sql_listen"].value<std::string>(); v && !given.count("flight-sql-listen")) {
+    o.flight_sql_listen = *v;
+  }
   if (auto v = t["hub"]["http_listen"].value<std::string>(); v && !given.count("http-listen")) o.http_listen = *v;
   num(t["health"]["interval_ms"], "health-interval-ms", o.health_interval_ms);
   num(t["health"]["timeout_ms"], "health-timeout-ms", o.health_timeout_ms);
@@ -73,7 +81,8 @@ Status load_node_config(const std::string& path, NodeOptions& o, const std::set<
   for (auto& [k, v] : t) {
     static const std::set<std::string> known = {
         "key", "listen", "data-dir", "data_dir", "name", "bootstrap", "federation_file", "federation_admin", "mdns",
-        "handshake_timeout_ms", "request_timeout_ms", "max_streams", "hub", "health"};
+        "handshake_timeout_ms", "request_timeout_ms", "max_streams", "hub", "health", "flight_listen",
+        "memory_limit", "fragment_timeout_ms"};
     if (!known.count(std::string(k.str()))) unknown.push_back(std::string(k.str()));
   }
   if (!unknown.empty()) {
@@ -117,7 +126,11 @@ int run_node(NodeOptions o) {
 
   std::unique_ptr<warehouse::Warehouse> wh;
   if (!o.data_dir.empty()) {
-    auto w = warehouse::open_duckdb(o.data_dir);
+    // Sandboxed: the same database serves remote SQL (fragments, Flight SQL).
+    warehouse::OpenOptions wo;
+    wo.sandbox = true;
+    wo.memory_limit = o.memory_limit;
+    auto w = warehouse::open_duckdb(o.data_dir, wo);
     if (!w.ok()) return fail(w.error().message());
     int target = o.max_schema_version > 0 ? o.max_schema_version : warehouse::latest_schema_version();
     auto v = (*w)->migrate(target);
@@ -139,11 +152,29 @@ int run_node(NodeOptions o) {
     if (!bound.ok()) return fail(bound.error().message());
   }
 
+  // Data plane first: the node advertises its Flight endpoint when it registers.
+  std::unique_ptr<flight::FragmentService> fragments;
+  std::unique_ptr<flight::GrpcServer> flight_server;
+  std::string flight_uri;
+  if (wh && !o.flight_listen.empty()) {
+    flight::FragmentServiceConfig fc;
+    fc.timeout_ms = o.fragment_timeout_ms;
+    fragments = std::make_unique<flight::FragmentService>(*wh, host.peer_id(), fc);
+    auto server = flight::GrpcServer::start(o.flight_listen, {fragments.get()});
+    if (!server.ok()) return fail("--flight-listen: " + server.error().message());
+    flight_server = std::move(server).value();
+    flight_uri = "grpc://" + o.flight_listen.substr(0, o.flight_listen.rfind(':')) + ":" +
+                 std::to_string(flight_server->port());
+  }
+
   std::unique_ptr<federation::NodeService> node;
   federation::Registry registry;
   std::unique_ptr<federation::Metastore> metastore;
   std::unique_ptr<federation::HubService> hub;
   std::unique_ptr<api::HttpApi> http;
+  std::unique_ptr<flight::LocalQueryEngine> sql_engine;
+  std::unique_ptr<flight::FlightSqlService> sql_service;
+  std::unique_ptr<flight::GrpcServer> sql_server;
   std::unique_ptr<MdnsService> mdns;
   std::string name = o.name.empty() ? host.peer_id().to_string().substr(0, 16) : o.name;
   if (wh) {
@@ -151,6 +182,7 @@ int run_node(NodeOptions o) {
     nc.name = name;
     nc.bootstrap = bootstrap;
     nc.request_timeout_ms = o.request_timeout_ms;
+    nc.flight_endpoint = flight_uri;
     node = std::make_unique<federation::NodeService>(host, identify, *wh, membership, nc);
     if (o.hub) {
       auto ms = federation::Metastore::open(o.data_dir + "/hub.sqlite");
@@ -196,11 +228,24 @@ int run_node(NodeOptions o) {
       std::printf("listening %s/p2p/%s\n", a.to_string().c_str(), host.peer_id().to_string().c_str());
     }
     std::printf("http http://%s:%u\n", o.http_listen.substr(0, colon).c_str(), *bound);
+    if (!o.flight_sql_listen.empty()) {
+      flight::FlightSqlConfig sc;
+      sc.check_token = [ms = metastore.get()](const std::string& token) { return ms->check_token(token); };
+      sc.server_version = "0.1.0";
+      sql_engine = std::make_unique<flight::LocalQueryEngine>(*wh);
+      sql_service = std::make_unique<flight::FlightSqlService>(*sql_engine, *wh, sc);
+      auto server = flight::GrpcServer::start(o.flight_sql_listen, {sql_service.get()});
+      if (!server.ok()) return fail("--flight-sql-listen: " + server.error().message());
+      sql_server = std::move(server).value();
+      std::printf("flight_sql grpc://%s:%u\n", o.flight_sql_listen.substr(0, o.flight_sql_listen.rfind(':')).c_str(),
+                  sql_server->port());
+    }
   } else {
     for (const auto& a : host.listen_addrs()) {
       std::printf("listening %s/p2p/%s\n", a.to_string().c_str(), host.peer_id().to_string().c_str());
     }
   }
+  if (!flight_uri.empty()) std::printf("flight %s\n", flight_uri.c_str());
   std::fflush(stdout);
   spdlog::info("{} {} ready", o.hub ? "hub" : "node", host.peer_id().to_string());
 
@@ -214,6 +259,8 @@ int run_node(NodeOptions o) {
   });
   io.run();
   if (http) http->stop();
+  if (sql_server) sql_server->stop();
+  if (flight_server) flight_server->stop();
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "flight/ticket.h"
 #include "p2p/transport/interfaces.h"
 #include "warehouse/datasets.h"
 #include "warehouse/sql.h"
@@ -180,19 +181,22 @@ pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync,
   return result;
 }
 
-pb::FlightEndpoint NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const Connection& conn) {
-  // A ticket binds the dataset to the requesting peer and an expiry, signed
-  // by this node's identity key; the Flight service verifies all three.
-  nlohmann::json claims = {{"dataset", req.dataset_id()},
-                           {"peer", conn.remote_peer.to_string()},
-                           {"node", host_.peer_id().to_string()},
-                           {"exp", unix_ms() + config_.ticket_ttl_ms}};
-  std::string body = claims.dump();  // NOLINT
-  Bytes sig = host_.identity().sign(as_bytes(body));
+Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const Connection& conn) {
+  if (req.sql().empty()) return Error(ErrorCode::kInvalidArgument, "GetFlightEndpoint needs the fragment SQL");
+  // Refuse now what the Flight service would refuse later: anything but one SELECT this warehouse can prepare.
+  SYNDB_ASSIGN_OR_RETURN(auto check, warehouse_.connect(true));
+  SYNDB_ASSIGN_OR_RETURN(auto schema, check->query_schema(req.sql()));
+  (void)schema;
+  flight::FragmentTicket t;
+  t.sql = req.sql();
+  t.dataset = req.dataset_id();
+  t.peer = conn.remote_peer.to_string();
+  t.node = host_.peer_id().to_string();
+  t.expires_unix_ms = unix_ms() + config_.ticket_ttl_ms;
   pb::FlightEndpoint ep;
   ep.set_uri(config_.flight_endpoint);
-  ep.set_ticket(body + "." + to_hex(sig));
-  ep.set_expires_unix_ms(claims["exp"].get<int64_t>());
+  ep.set_ticket(flight::mint_ticket(t, host_.identity()));
+  ep.set_expires_unix_ms(t.expires_unix_ms);
   return ep;
 }
 
@@ -228,7 +232,12 @@ Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest& re
       if (config_.flight_endpoint.empty()) {
         resp.set_unsupported(true);
       } else {
-        *resp.mutable_flight_endpoint() = mint_ticket(req.get_flight_endpoint(), conn);
+        auto ep = mint_ticket(req.get_flight_endpoint(), conn);
+        if (ep.ok()) {
+          *resp.mutable_flight_endpoint() = std::move(ep).value();
+        } else {
+          resp.set_error(ep.error().message());
+        }
       }
       break;
     case pb::FederationRequest::kOntologySync: {

@@ -60,7 +60,9 @@ class NodeService {
   p2p::Task<void> register_with(std::shared_ptr<p2p::Connection> conn);
   pb::SchemaSyncResult apply_schema(const pb::SchemaSync& sync);
   pb::OntologySyncResult apply_ontology(const pb::OntologySync& sync, std::string* error);
-  pb::FlightEndpoint mint_ticket(const pb::GetFlightEndpoint& req, const p2p::Connection& conn);
+  // Checks the fragment (one SELECT the warehouse can prepare) and signs a ticket for it
+  // (flight/ticket.h). Errors: kInvalidArgument / kPermissionDenied for the SQL.
+  Result<pb::FlightEndpoint> mint_ticket(const pb::GetFlightEndpoint& req, const p2p::Connection& conn);
 
   p2p::Host& host_;
   p2p::IdentifyService& identify_;

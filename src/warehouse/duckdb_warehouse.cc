@@ -153,45 +153,73 @@ class DuckAppender : public Appender {
   std::set<DuckAppender*>* live_;
 };
 
+// The database; shared by every connection made from it, closed with the last.
+struct DuckDatabase {
+  ~DuckDatabase() { duckdb_close(&db); }
+  duckdb_database db = nullptr;
+  std::string path;
+};
+
+Result<std::shared_ptr<DuckDatabase>> open_database(const std::string& path, const OpenOptions& o) {
+  duckdb_config config;
+  if (duckdb_create_config(&config) != DuckDBSuccess) return Error(ErrorCode::kInternal, "duckdb config");
+  auto set = [&](const char* k, const std::string& v) { duckdb_set_config(config, k, v.c_str()); };
+  if (o.read_only) set("access_mode", "READ_ONLY");
+  if (!o.memory_limit.empty()) set("memory_limit", o.memory_limit);
+  if (o.threads > 0) set("threads", std::to_string(o.threads));
+  if (o.sandbox) {
+    set("enable_external_access", "false");
+    set("autoload_known_extensions", "false");
+    set("autoinstall_known_extensions", "false");
+    set("allow_community_extensions", "false");
+  }
+  auto db = std::make_shared<DuckDatabase>();
+  db->path = path;
+  char* err = nullptr;
+  duckdb_state st = duckdb_open_ext(path.c_str(), &db->db, config, &err);
+  duckdb_destroy_config(&config);
+  if (st != DuckDBSuccess) {
+    Error e(ErrorCode::kIo, "cannot open warehouse " + path + ": " + (err ? err : "unknown error"));
+    duckdb_free(err);
+    return e;
+  }
+  return db;
+}
+
+Error untrusted_refused(const char* what) {
+  return Error(ErrorCode::kPermissionDenied, std::string(what) + " is not allowed on a read-only query connection");
+}
+
 class DuckWarehouse : public Warehouse {
  public:
-  ~DuckWarehouse() override {
-    duckdb_disconnect(&con_);
-    duckdb_close(&db_);
+  DuckWarehouse(std::shared_ptr<DuckDatabase> db, bool untrusted) : db_(std::move(db)), untrusted_(untrusted) {}
+  ~DuckWarehouse() override { duckdb_disconnect(&con_); }
+
+  Status connect() {
+    if (duckdb_connect(db_->db, &con_) != DuckDBSuccess) return Error(ErrorCode::kIo, "cannot connect to " + db_->path);
+    return ok_status();
   }
 
-  Status open(const std::string& path, const OpenOptions& o) {
-    duckdb_config config;
-    if (duckdb_create_config(&config) != DuckDBSuccess) return Error(ErrorCode::kInternal, "duckdb config");
-    auto set = [&](const char* k, const std::string& v) { duckdb_set_config(config, k, v.c_str()); };
-    if (o.read_only) set("access_mode", "READ_ONLY");
-    if (!o.memory_limit.empty()) set("memory_limit", o.memory_limit);
-    if (o.threads > 0) set("threads", std::to_string(o.threads));
-    if (o.sandbox) {
-      set("enable_external_access", "false");
-      set("autoload_known_extensions", "false");
-      set("autoinstall_known_extensions", "false");
-      set("allow_community_extensions", "false");
-    }
-    char* err = nullptr;
-    duckdb_state st = duckdb_open_ext(path.c_str(), &db_, config, &err);
-    duckdb_destroy_config(&config);
-    if (st != DuckDBSuccess) {
-      Error e(ErrorCode::kIo, "cannot open warehouse " + path + ": " + (err ? err : "unknown error"));
-      duckdb_free(err);
-      return e;
-    }
-    if (duckdb_connect(db_, &con_) != DuckDBSuccess) return Error(ErrorCode::kIo, "cannot connect to " + path);
+  Status open(const OpenOptions& o) {
+    SYNDB_RETURN_IF_ERROR(connect());
     if (o.sandbox) SYNDB_RETURN_IF_ERROR(execute("SET lock_configuration = true"));
     auto version = schema_version();
     if (!version.ok()) return version.error();
     if (*version > latest_schema_version()) {
-      return Error(ErrorCode::kUnsupported, "warehouse " + path + " has schema version " + std::to_string(*version) +
-                                                ", newer than this syndb knows (" +
+      return Error(ErrorCode::kUnsupported, "warehouse " + db_->path + " has schema version " +
+                                                std::to_string(*version) + ", newer than this syndb knows (" +
                                                 std::to_string(latest_schema_version()) + "); upgrade syndb");
     }
     return ok_status();
   }
+
+  Result<std::unique_ptr<Warehouse>> connect(bool untrusted) override {
+    auto w = std::make_unique<DuckWarehouse>(db_, untrusted || untrusted_);
+    SYNDB_RETURN_IF_ERROR(w->connect());
+    return std::unique_ptr<Warehouse>(std::move(w));
+  }
+
+  void interrupt() override { duckdb_interrupt(con_); }
 
   Result<int> schema_version() override {
     auto r = query_text(
@@ -205,6 +233,7 @@ class DuckWarehouse : public Warehouse {
   }
 
   Result<int> migrate(int target) override {
+    if (untrusted_) return untrusted_refused("migrate");
     SYNDB_ASSIGN_OR_RETURN(int current, schema_version());
     if (current > latest_schema_version()) {
       return Error(ErrorCode::kUnsupported, "warehouse schema version " + std::to_string(current) +
@@ -219,6 +248,7 @@ class DuckWarehouse : public Warehouse {
   }
 
   Status apply_migration(int version, const std::string& description, const std::string& sql) override {
+    if (untrusted_) return untrusted_refused("migrate");
     SYNDB_ASSIGN_OR_RETURN(int current, schema_version());
     if (version != current + 1) {
       return Error(ErrorCode::kInvalidArgument, "migration " + std::to_string(version) + " does not follow version " +
@@ -243,6 +273,7 @@ class DuckWarehouse : public Warehouse {
   }
 
   Status execute(const std::string& sql) override {
+    if (untrusted_) return untrusted_refused("execute");
     DuckResult r;
     if (duckdb_query(con_, sql.c_str(), r.get()) != DuckDBSuccess) {
       return duck_error("statement failed", duckdb_result_error(r.get()));
@@ -252,15 +283,42 @@ class DuckWarehouse : public Warehouse {
 
   Result<std::unique_ptr<ArrowStream>> query_arrow(const std::string& sql) override {
     DuckPrepared p;
-    if (duckdb_prepare(con_, sql.c_str(), p.out()) != DuckDBSuccess) {
-      return duck_error("query failed", duckdb_prepare_error(p.get()));
-    }
+    SYNDB_RETURN_IF_ERROR(prepare(sql, &p));
     auto stream = std::make_unique<DuckArrowStream>();
     SYNDB_RETURN_IF_ERROR(stream->init(p.get()));
     return std::unique_ptr<ArrowStream>(std::move(stream));
   }
 
+  Result<OwnedArrowSchema> query_schema(const std::string& sql) override {
+    DuckPrepared p;
+    SYNDB_RETURN_IF_ERROR(prepare(sql, &p));
+    idx_t n = duckdb_prepared_statement_column_count(p.get());
+    std::vector<duckdb_logical_type> types(n);
+    std::vector<const char*> names(n);
+    for (idx_t i = 0; i < n; ++i) {
+      types[i] = duckdb_prepared_statement_column_logical_type(p.get(), i);
+      names[i] = duckdb_prepared_statement_column_name(p.get(), i);
+    }
+    duckdb_arrow_options options = nullptr;
+    duckdb_connection_get_arrow_options(con_, &options);
+    OwnedArrowSchema schema;
+    duckdb_error_data err = duckdb_to_arrow_schema(options, types.data(), names.data(), n, schema.get());
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
+    for (auto* name : names) duckdb_free(const_cast<char*>(name));
+    duckdb_destroy_arrow_options(&options);
+    if (err) {
+      Error e = duck_error("arrow schema", duckdb_error_data_message(err));
+      duckdb_destroy_error_data(&err);
+      return e;
+    }
+    return schema;
+  }
+
   Result<TextResult> query_text(const std::string& sql) override {
+    if (untrusted_) {
+      DuckPrepared check;
+      SYNDB_RETURN_IF_ERROR(prepare(sql, &check));
+    }
     // DuckDB casts every column to VARCHAR itself: COLUMNS(*)::VARCHAR keeps the names.
     std::string wrapped = "SELECT COLUMNS(*)::VARCHAR FROM (" + strip_statement(sql) + ")";
     DuckResult r;
@@ -305,6 +363,7 @@ class DuckWarehouse : public Warehouse {
   }
 
   Result<std::unique_ptr<Appender>> appender(const std::string& table) override {
+    if (untrusted_) return untrusted_refused("append");
     duckdb_appender app = nullptr;
     if (duckdb_appender_create(con_, nullptr, table.c_str(), &app) != DuckDBSuccess) {
       Error e = duck_error("appender for " + table, duckdb_appender_error(app));
@@ -333,7 +392,34 @@ class DuckWarehouse : public Warehouse {
   }
 
  private:
-  duckdb_database db_ = nullptr;
+  // Prepares `sql`; on an untrusted connection only a single SELECT.
+  Status prepare(const std::string& sql, DuckPrepared* p) {
+    if (untrusted_) {
+      duckdb_extracted_statements extracted = nullptr;
+      idx_t n = duckdb_extract_statements(con_, sql.c_str(), &extracted);
+      Status st = ok_status();
+      if (n == 0) {
+        const char* e = duckdb_extract_statements_error(extracted);
+        st = duck_error("query failed", e);
+      } else if (n > 1) {
+        st = Error(ErrorCode::kPermissionDenied, "only a single SELECT statement is allowed, got " +
+                                                     std::to_string(n) + " statements");
+      } else if (duckdb_prepare_extracted_statement(con_, extracted, 0, p->out()) != DuckDBSuccess) {
+        st = duck_error("query failed", duckdb_prepare_error(p->get()));
+      } else if (duckdb_prepared_statement_type(p->get()) != DUCKDB_STATEMENT_TYPE_SELECT) {
+        st = Error(ErrorCode::kPermissionDenied, "only SELECT statements are allowed on a read-only query connection");
+      }
+      duckdb_destroy_extracted(&extracted);
+      return st;
+    }
+    if (duckdb_prepare(con_, sql.c_str(), p->out()) != DuckDBSuccess) {
+      return duck_error("query failed", duckdb_prepare_error(p->get()));
+    }
+    return ok_status();
+  }
+
+  std::shared_ptr<DuckDatabase> db_;
+  bool untrusted_ = false;
   duckdb_connection con_ = nullptr;
   std::set<DuckAppender*> appenders_;
 };
@@ -343,8 +429,9 @@ class DuckWarehouse : public Warehouse {
 Result<std::unique_ptr<Warehouse>> open_duckdb(const std::string& data_dir, const OpenOptions& options) {
   SYNDB_RETURN_IF_ERROR(load_duckdb());
   if (data_dir == ":memory:") {
-    auto w = std::make_unique<DuckWarehouse>();
-    SYNDB_RETURN_IF_ERROR(w->open(":memory:", options));
+    SYNDB_ASSIGN_OR_RETURN(auto db, open_database(":memory:", options));
+    auto w = std::make_unique<DuckWarehouse>(std::move(db), false);
+    SYNDB_RETURN_IF_ERROR(w->open(options));
     return std::unique_ptr<Warehouse>(std::move(w));
   }
   std::error_code ec;
@@ -354,8 +441,9 @@ Result<std::unique_ptr<Warehouse>> open_duckdb(const std::string& data_dir, cons
   if (options.read_only && !std::filesystem::exists(path)) {
     return Error(ErrorCode::kNotFound, "no warehouse in " + data_dir + " (import data first)");
   }
-  auto w = std::make_unique<DuckWarehouse>();
-  SYNDB_RETURN_IF_ERROR(w->open(path, options));
+  SYNDB_ASSIGN_OR_RETURN(auto db, open_database(path, options));
+  auto w = std::make_unique<DuckWarehouse>(std::move(db), false);
+  SYNDB_RETURN_IF_ERROR(w->open(options));
   return std::unique_ptr<Warehouse>(std::move(w));
 }
 

@@ -89,14 +89,34 @@ class Warehouse {
   virtual Result<std::unique_ptr<Appender>> appender(const std::string& table) = 0;
   // Every user table with its columns and row count (schema_migrations excluded).
   virtual Result<std::vector<TableInfo>> describe() = 0;
+
+  // The schema a query's result will have (a struct "+s" whose children are
+  // the columns), from preparing it without running it; the same schema
+  // query_arrow() streams. Errors as query_arrow().
+  virtual Result<OwnedArrowSchema> query_schema(const std::string& sql) = 0;
+
+  // A new connection to the same database, for use on another thread (DuckDB
+  // runs one query per connection). With `untrusted`, the connection is for
+  // remote SQL: query_arrow(), query_schema() and query_text() accept exactly
+  // one SELECT statement (anything else: kPermissionDenied), and execute(),
+  // appender(), begin(), migrate() and apply_migration() are refused with
+  // kPermissionDenied. File and network access depend on how the database
+  // was opened (OpenOptions::sandbox), not on the connection.
+  virtual Result<std::unique_ptr<Warehouse>> connect(bool untrusted) = 0;
+
+  // Cancels the query running on this connection (its stream's next() then
+  // fails). Safe to call from any thread, also when nothing runs.
+  virtual void interrupt() = 0;
 };
 
 struct OpenOptions {
   bool read_only = false;
-  // Sandbox for untrusted SQL (remote query fragments): no file or network
-  // access, locked configuration, bounded memory.
+  // Sandbox for untrusted SQL (remote query fragments, Flight SQL): no file
+  // or network access, no extension loading, configuration locked after
+  // open. DuckDB applies these to the whole database, so a node opens its
+  // warehouse this way and imports run in a separate process.
   bool sandbox = false;
-  std::string memory_limit;  // e.g. "1GB"; empty = engine default
+  std::string memory_limit;  // e.g. "1GB", for all connections together; empty = engine default
   int threads = 0;           // 0 = engine default
 };
 

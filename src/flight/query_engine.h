@@ -1,0 +1,36 @@
+// What answers a Flight SQL statement: the hub's local warehouse now
+// (LocalQueryEngine); the federated planner implements the same interface.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/arrow_c_data.h"
+#include "common/result.h"
+#include "warehouse/warehouse.h"
+
+namespace syndb::flight {
+
+// Thread-safe: called concurrently from gRPC threads.
+class QueryEngine {
+ public:
+  virtual ~QueryEngine() = default;
+  // The result schema of `sql` without running it; must equal the schema
+  // execute() streams (Flight SQL clients compare them).
+  virtual Result<OwnedArrowSchema> schema(const std::string& sql) = 0;
+  // Runs `sql`, streaming its result.
+  virtual Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) = 0;
+};
+
+// Runs each statement on its own untrusted (SELECT-only) connection to `warehouse`.
+class LocalQueryEngine final : public QueryEngine {
+ public:
+  explicit LocalQueryEngine(warehouse::Warehouse& warehouse) : warehouse_(warehouse) {}
+  Result<OwnedArrowSchema> schema(const std::string& sql) override;
+  Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) override;
+
+ private:
+  warehouse::Warehouse& warehouse_;
+};
+
+}  // namespace syndb::flight
