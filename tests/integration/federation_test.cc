@@ -164,10 +164,10 @@ class FederationTest : public ::testing::Test {
     d->data_dir = Path(name);
     d->log = Path((log_name.empty() ? name : log_name) + ".log");
     std::vector<std::string> argv = {SyndbBinary(), role,   "--key",  d->key.string(), "--listen",
-                                     "/ip4/127.0.0.1/tcp/0", "--data-dir", d->data_dir.string(), "--name", name};
+                                     "/ip4/127.0.0.1/tcp/0", "--data-dir", d->data_dir.string(), "--name", name,
+                                     "--flight-listen", "127.0.0.1:0"};
     if (role == "hub") {
-      argv.push_back("--http-listen");
-      argv.push_back("127.0.0.1:0");
+      for (const char* a : {"--http-listen", "127.0.0.1:0", "--flight-sql-listen", "127.0.0.1:0"}) argv.push_back(a);
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
     d->proc = std::make_unique<Child>(argv, false, d->log.string());

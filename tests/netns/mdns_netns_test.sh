@@ -201,7 +201,7 @@ test_a() {
   n3_id=$(peer_of "$WORK/a/node3.key")
   log "hub $hub_id, node2 $n2_id, node3 $n3_id"
 
-  start a_hub "${NS[0]}" "$SYNDB" --log-level debug hub --key "$WORK/a/hub.key" --data-dir "$WORK/a/hub" \
+  start a_hub "${NS[0]}" "$SYNDB" --log-level debug hub --key "$WORK/a/hub.key" --data-dir "$WORK/a/hub" --flight-listen 127.0.0.1:0 --flight-sql-listen 127.0.0.1:0 \
     --name netns-hub --listen /ip4/0.0.0.0/tcp/0 --http-listen 127.0.0.1:0 --mdns
   local hub_pid=$LAST_PID line http
   if ! line=$(wait_line "$WORK/a_hub.out" '^http http://' 15 "$hub_pid"); then
@@ -215,7 +215,7 @@ test_a() {
   local -A node_pid=()
   for n in 2 3; do
     start "a_node$n" "${NS[$((n - 1))]}" "$SYNDB" --log-level debug node --key "$WORK/a/node$n.key" \
-      --data-dir "$WORK/a/node$n" --name "netns-node$n" --listen /ip4/0.0.0.0/tcp/0 --mdns
+      --data-dir "$WORK/a/node$n" --flight-listen 127.0.0.1:0 --name "netns-node$n" --listen /ip4/0.0.0.0/tcp/0 --mdns
     node_pid[$n]=$LAST_PID
   done
   local t0=$SECONDS
@@ -277,7 +277,7 @@ test_b() {
   local syn_id
   syn_id=$(peer_of "$WORK/b/node.key")
 
-  start b_syndb "${NS[0]}" "$SYNDB" --log-level debug node --key "$WORK/b/node.key" --data-dir "$WORK/b/node" \
+  start b_syndb "${NS[0]}" "$SYNDB" --log-level debug node --key "$WORK/b/node.key" --data-dir "$WORK/b/node" --flight-listen 127.0.0.1:0 \
     --name netns-b --listen /ip4/0.0.0.0/tcp/0 --mdns
   local syn_pid=$LAST_PID
   if ! wait_line "$WORK/b_syndb.out" '^listening ' 15 "$syn_pid" >/dev/null; then
