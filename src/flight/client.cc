@@ -68,7 +68,7 @@ Result<std::unique_ptr<FlightClient>> FlightClient::connect(const std::string& u
 }
 
 Status FlightClient::do_get(const std::string& ticket, const CallOptions& options, const SchemaCallback& on_schema,
-                            const BatchCallback& on_batch) {
+                            const BatchCallback& on_batch, Stats* stats) {
   grpc::ClientContext ctx;
   prepare(ctx, options);
   fpb::Ticket request;
@@ -79,6 +79,10 @@ Status FlightClient::do_get(const std::string& ticket, const CallOptions& option
   Status failure = ok_status();
   fpb::FlightData data;
   while (failure.ok() && reader->Read(&data)) {
+    if (stats) {
+      ++stats->messages;
+      stats->bytes += static_cast<int64_t>(data.data_header().size() + data.data_body().size());
+    }
     if (data.data_header().empty()) continue;  // app_metadata-only messages
     failure = decoder.decode_message(as_bytes(data.data_header()), as_bytes(data.data_body()));
     while (failure.ok()) {

@@ -45,8 +45,13 @@ class FlightClient {
   // is returned. Errors: the server's status mapped to an Error (UNAUTHENTICATED
   // and PERMISSION_DENIED -> kPermissionDenied, DEADLINE_EXCEEDED -> kTimeout,
   // UNAVAILABLE -> kIo, ...), kProtocol for a malformed stream.
+  // `stats` (optional) receives the FlightData count and their header + body bytes.
+  struct Stats {
+    int64_t messages = 0;
+    int64_t bytes = 0;
+  };
   Status do_get(const std::string& ticket, const CallOptions& options, const SchemaCallback& on_schema,
-                const BatchCallback& on_batch);
+                const BatchCallback& on_batch, Stats* stats = nullptr);
   Result<fpb::FlightInfo> get_flight_info(const fpb::FlightDescriptor& descriptor, const CallOptions& options);
 
  private:

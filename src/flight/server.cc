@@ -1,6 +1,8 @@
 #include "flight/server.h"
 
 #include <chrono>
+#include <deque>
+#include <optional>
 
 #include "arrow/ipc_writer.h"
 #include "flight/flight_data.h"
@@ -51,43 +53,110 @@ QueryDeadline::~QueryDeadline() {
   thread_.join();
 }
 
+namespace {
+
+// FlightData messages handed from the producer (DuckDB + IPC encoding) to
+// the gRPC writer: both run at once, so a batch is computed while the
+// previous one is on the wire. Bounded: the producer waits when the client
+// is slow, so nothing is materialised.
+class MessageQueue {
+ public:
+  explicit MessageQueue(size_t capacity) : capacity_(capacity) {}
+  // False when the consumer has gone away.
+  bool push(fpb::FlightData m) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return q_.size() < capacity_ || abandoned_; });
+    if (abandoned_) return false;
+    q_.push_back(std::move(m));
+    cv_.notify_all();
+    return true;
+  }
+  // nullopt at the end (final_status() then holds the producer's outcome).
+  std::optional<fpb::FlightData> pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !q_.empty() || done_; });
+    if (q_.empty()) return std::nullopt;
+    fpb::FlightData m = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return m;
+  }
+  void finish(grpc::Status status) {
+    std::lock_guard lock(mu_);
+    final_ = std::move(status);
+    done_ = true;
+    cv_.notify_all();
+  }
+  void abandon() {
+    std::lock_guard lock(mu_);
+    abandoned_ = true;
+    cv_.notify_all();
+  }
+  grpc::Status final_status() {
+    std::lock_guard lock(mu_);
+    return final_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<fpb::FlightData> q_;
+  size_t capacity_;
+  bool done_ = false, abandoned_ = false;
+  grpc::Status final_;
+};
+
+}  // namespace
+
 grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* ctx,
                           grpc::ServerWriter<fpb::FlightData>* writer, const QueryDeadline* deadline,
                           StreamStats* stats) {
-  auto failed = [&](const Error& e) {
+  auto failed = [deadline](const Error& e) {
     if (deadline && deadline->expired()) {
       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "query timed out: " + e.message());
     }
     return to_grpc(e);
   };
-  arrow::IpcEncoder encoder;
-  Status st = encoder.set_schema(stream.schema());
-  if (!st.ok()) return failed(st.error());
-  fpb::FlightData data;
-  to_flight_data(encoder.schema_message(), &data);
+  MessageQueue queue(8);
+  StreamStats produced;
+  std::thread producer([&] {
+    arrow::IpcEncoder encoder;
+    Status st = encoder.set_schema(stream.schema());
+    if (!st.ok()) return queue.finish(failed(st.error()));
+    fpb::FlightData schema;
+    to_flight_data(encoder.schema_message(), &schema);
+    if (!queue.push(std::move(schema))) return queue.finish(grpc::Status::CANCELLED);
+    for (;;) {
+      OwnedArrowArray batch;
+      auto more = stream.next(&batch);
+      if (!more.ok()) return queue.finish(failed(more.error()));
+      if (!*more) break;
+      auto messages = encoder.encode_batch(*batch.get());
+      if (!messages.ok()) return queue.finish(failed(messages.error()));
+      for (const auto& m : *messages) {
+        fpb::FlightData data;
+        to_flight_data(m, &data);
+        produced.body_bytes += m.body_length;
+        if (!queue.push(std::move(data))) return queue.finish(grpc::Status::CANCELLED);
+      }
+      ++produced.batches;
+      produced.rows += batch->length;
+    }
+    queue.finish(grpc::Status::OK);
+  });
+  bool gone = false;
   // The schema goes out at once: a client sees it before the first batch is computed.
-  if (!writer->Write(data)) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  }
-  for (;;) {
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled");
-    OwnedArrowArray batch;
-    auto more = stream.next(&batch);
-    if (!more.ok()) return failed(more.error());
-    if (!*more) break;
-    auto messages = encoder.encode_batch(*batch.get());
-    if (!messages.ok()) return failed(messages.error());
-    for (const auto& m : *messages) {
-      to_flight_data(m, &data);
-      if (stats) stats->body_bytes += m.body_length;
-      if (!writer->Write(data)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    }
-    if (stats) {
-      ++stats->batches;
-      stats->rows += batch->length;
+  while (auto m = queue.pop()) {
+    if (ctx->IsCancelled() || !writer->Write(*m)) {
+      gone = true;
+      queue.abandon();
+      break;
     }
   }
-  return grpc::Status::OK;
+  producer.join();
+  if (stats) *stats = produced;
+  if (gone) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  return queue.final_status();
 }
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const std::string& address,

@@ -59,7 +59,9 @@ struct StreamStats {
 };
 
 // DoGet body: writes the Schema message and then every batch of `stream` as
-// FlightData, batch by batch (nothing is materialised). Returns OK at the
+// FlightData, batch by batch (nothing is materialised). A producer thread
+// runs the query and encodes while this thread writes, through a queue of 8
+// messages, so computing and sending overlap. Returns OK at the
 // end of the result; CANCELLED when the client went away; DEADLINE_EXCEEDED
 // when `deadline` (may be null) expired; the query's error otherwise.
 grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* ctx,
