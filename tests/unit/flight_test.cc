@@ -18,9 +18,13 @@
 #include "flight/query_engine.h"
 #include "flight/sql_service.h"
 #include "flight/ticket.h"
+#include "federation/node_service.h"
+#include "federation/protocol.h"
+#include "p2p/identify/identify.h"
 #include "warehouse/schema.h"
 #include "warehouse/warehouse.h"
 #include "test_fs.h"
+#include "test_util.h"
 #include "warehouse_test_util.h"
 
 namespace syndb::flight {
@@ -311,6 +315,69 @@ TEST_F(FragmentServer, LongFragmentIsCancelledAtItsTimeout) {
   Status st = collect(*client_, ticket, as_client(ticket), &got);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code(), ErrorCode::kTimeout) << st.error().to_string();
+}
+
+// The whole path: a peer asks the node for a ticket over the libp2p control
+// plane (GetFlightEndpoint), then redeems it at the node's Flight service.
+TEST_F(FragmentServer, TicketFromGetFlightEndpointRedeemsOverFlight) {
+  boost::asio::io_context io(1);
+  p2p::Host node_host(io, keys_.node);
+  p2p::Host hub_host(io, keys_.client);
+  p2p::IdentifyService identify(node_host);
+  auto membership = federation::Membership::open_federation();
+  federation::NodeConfig nc;
+  nc.flight_endpoint = "grpc://127.0.0.1:" + std::to_string(server_->port());
+  federation::NodeService node(node_host, identify, *wh_, membership, nc);
+  node.start();
+  auto bound = node_host.listen(*p2p::Multiaddr::from_string("/ip4/127.0.0.1/tcp/0"));
+  ASSERT_TRUE(bound.ok()) << bound.error().to_string();
+  auto addr = *p2p::Multiaddr::from_string(bound->to_string() + "/p2p/" + keys_.node_id.to_string());
+
+  syndb::pb::FlightEndpoint endpoint;
+  std::string refused;
+  auto exchange = [&]() -> p2p::Task<void> {
+    auto conn = co_await hub_host.connect(addr);
+    EXPECT_TRUE(conn.ok()) << conn.error().to_string();
+    if (conn.ok()) {
+      syndb::pb::FederationRequest req;
+      req.set_version(1);
+      req.mutable_get_flight_endpoint()->set_sql("SELECT i, d, s FROM t WHERE i < 100");
+      auto resp = co_await federation::federation_call(hub_host, *conn, req, 5000);
+      EXPECT_TRUE(resp.ok() && resp->has_flight_endpoint()) << (resp.ok() ? resp->DebugString() : "");
+      if (resp.ok()) endpoint = resp->flight_endpoint();
+      syndb::pb::FederationRequest bad;
+      bad.set_version(1);
+      bad.mutable_get_flight_endpoint()->set_sql("DELETE FROM t");
+      auto resp2 = co_await federation::federation_call(hub_host, *conn, bad, 5000);
+      EXPECT_TRUE(resp2.ok()) << resp2.error().to_string();
+      if (resp2.ok()) {
+        EXPECT_FALSE(resp2->has_flight_endpoint()) << "a write must not get a ticket";
+        refused = resp2->error();
+      }
+    }
+    node_host.close();
+    hub_host.close();
+  };
+  std::vector<p2p::Task<void>> tasks;
+  tasks.push_back(exchange());
+  p2p::testing::run_all(io, std::move(tasks));
+  EXPECT_NE(refused.find("SELECT"), std::string::npos) << "a write must not get a ticket: '" << refused << "'";
+  ASSERT_FALSE(endpoint.ticket().empty());
+  EXPECT_EQ(endpoint.uri(), nc.flight_endpoint);
+  EXPECT_GT(endpoint.expires_unix_ms(), unix_ms());
+
+  auto client = FlightClient::connect(endpoint.uri());
+  ASSERT_TRUE(client.ok());
+  Collected got;
+  Status st = collect(**client, endpoint.ticket(), as_client(endpoint.ticket()), &got);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(got.rows, 100);
+  EXPECT_EQ(got.sum_i, 99 * 100 / 2);
+  // Issued to the requester's PeerId: another key cannot redeem it.
+  CallOptions other;
+  other.headers = fragment_headers(endpoint.ticket(), Ed25519PrivateKey::generate());
+  Collected none;
+  EXPECT_EQ(collect(**client, endpoint.ticket(), other, &none).error().code(), ErrorCode::kPermissionDenied);
 }
 
 // ---------------------------------------------------------------------------
