@@ -3,6 +3,11 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache: hits across checkouts of this repository (a CI clone reuses what a
+# developer's tree compiled): paths relative to the checkout, and the working
+# directory left out of the hash of -g builds.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build demo test test-unit test-interop test-fuzz bench clean
 

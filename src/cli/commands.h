@@ -49,6 +49,7 @@ struct NodeOptions {
   bool hub = false;
   std::string http_listen = "127.0.0.1:8080";
   std::string flight_sql_listen = "127.0.0.1:50051";  // Flight SQL; "" = off
+  uint32_t statement_timeout_ms = 300'000;            // a Flight SQL statement is cancelled after this
   uint32_t health_interval_ms = 2000, health_timeout_ms = 1500, degraded_rtt_ms = 250;
   uint32_t unreachable_after = 3, probe_backoff_ms = 1000, probe_backoff_max_ms = 30000;
 };

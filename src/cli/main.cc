@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   c_hub->add_option("--flight-sql-listen", hub.flight_sql_listen,
                     "Flight SQL address host:port for SQL clients (port 0 = any; '' = off)")
       ->capture_default_str();
+  c_hub->add_option("--statement-timeout-ms", hub.statement_timeout_ms, "A Flight SQL statement is cancelled after this, ms")
+      ->capture_default_str();
   c_hub->add_option("--health-interval-ms", hub.health_interval_ms, "HealthPing interval, ms")->capture_default_str();
   c_hub->add_option("--health-timeout-ms", hub.health_timeout_ms, "HealthPing timeout, ms")->capture_default_str();
   c_hub->add_option("--degraded-rtt-ms", hub.degraded_rtt_ms, "Slower pings make a node Degraded, ms")

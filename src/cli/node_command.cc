@@ -71,6 +71,7 @@ Status load_node_config(const std::string& path, NodeOptions& o, const std::set<
   if (auto v = t["hub"]["flight_sql_listen"].value<std::string>(); v && !given.count("flight-sql-listen")) {
     o.flight_sql_listen = *v;
   }
+  num(t["hub"]["statement_timeout_ms"], "statement-timeout-ms", o.statement_timeout_ms);
   if (auto v = t["hub"]["http_listen"].value<std::string>(); v && !given.count("http-listen")) o.http_listen = *v;
   num(t["health"]["interval_ms"], "health-interval-ms", o.health_interval_ms);
   num(t["health"]["timeout_ms"], "health-timeout-ms", o.health_timeout_ms);
@@ -232,7 +233,7 @@ int run_node(NodeOptions o) {
       flight::FlightSqlConfig sc;
       sc.check_token = [ms = metastore.get()](const std::string& token) { return ms->check_token(token); };
       sc.server_version = "0.1.0";
-      sql_engine = std::make_unique<flight::LocalQueryEngine>(*wh);
+      sql_engine = std::make_unique<flight::LocalQueryEngine>(*wh, o.statement_timeout_ms);
       sql_service = std::make_unique<flight::FlightSqlService>(*sql_engine, *wh, sc);
       auto server = flight::GrpcServer::start(o.flight_sql_listen, {sql_service.get()});
       if (!server.ok()) return fail("--flight-sql-listen: " + server.error().message());

@@ -22,15 +22,19 @@ class QueryEngine {
   virtual Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) = 0;
 };
 
-// Runs each statement on its own untrusted (SELECT-only) connection to `warehouse`.
+// Runs each statement on its own untrusted (SELECT-only) connection to
+// `warehouse`, interrupted after timeout_ms (from the start of execute() to
+// the last batch; the stream then fails with kTimeout).
 class LocalQueryEngine final : public QueryEngine {
  public:
-  explicit LocalQueryEngine(warehouse::Warehouse& warehouse) : warehouse_(warehouse) {}
+  explicit LocalQueryEngine(warehouse::Warehouse& warehouse, uint32_t timeout_ms = 300'000)
+      : warehouse_(warehouse), timeout_ms_(timeout_ms) {}
   Result<OwnedArrowSchema> schema(const std::string& sql) override;
   Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) override;
 
  private:
   warehouse::Warehouse& warehouse_;
+  uint32_t timeout_ms_;
 };
 
 }  // namespace syndb::flight

@@ -385,7 +385,7 @@ class FlightSqlServer : public FlightFixture {
  protected:
   void SetUp() override {
     FlightFixture::SetUp();
-    engine_ = std::make_unique<LocalQueryEngine>(*wh_);
+    engine_ = std::make_unique<LocalQueryEngine>(*wh_, 300);
     FlightSqlConfig c;
     c.check_token = [](const std::string& t) { return t == "secret-token"; };
     c.server_version = "test";
@@ -458,6 +458,17 @@ TEST_F(FlightSqlServer, WritesAndFileAccessAreRefused) {
     EXPECT_FALSE(info.ok()) << sql;
   }
   EXPECT_EQ(scalar(*wh_, "SELECT count(*) FROM t"), std::to_string(kRows));
+}
+
+TEST_F(FlightSqlServer, LongStatementIsCancelledAtTheTimeout) {
+  fsql::CommandStatementQuery q;
+  q.set_query("SELECT count(*) FROM range(1000000000000) a");
+  auto info = client_->get_flight_info(command(q), auth_);
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+  Collected got;
+  Status st = collect(*client_, info->endpoint(0).ticket().ticket(), auth_, &got);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kTimeout) << st.error().to_string();
 }
 
 TEST_F(FlightSqlServer, MetadataCommandsDescribeTheWarehouse) {
