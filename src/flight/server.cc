@@ -163,6 +163,9 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(const std::string& address
                                                       const std::vector<grpc::Service*>& services) {
   grpc::ServerBuilder builder;
   int port = 0;
+  // gRPC sets SO_REUSEPORT by default: a second node on the same port would
+  // then "bind" too and silently receive half the calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   for (auto* s : services) builder.RegisterService(s);
   builder.SetMaxReceiveMessageSize(64 << 20);

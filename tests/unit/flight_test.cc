@@ -378,6 +378,13 @@ TEST_F(FragmentServer, TicketFromGetFlightEndpointRedeemsOverFlight) {
   EXPECT_EQ(collect(**client, endpoint.ticket(), other, &none).error().code(), ErrorCode::kPermissionDenied);
 }
 
+TEST_F(FragmentServer, ASecondServerCannotTakeTheSamePort) {
+  FragmentService other(*wh_, keys_.node_id);
+  auto second = GrpcServer::start("127.0.0.1:" + std::to_string(server_->port()), {&other});
+  ASSERT_FALSE(second.ok()) << "two servers bound 127.0.0.1:" << server_->port();
+  EXPECT_EQ(second.error().code(), ErrorCode::kIo);
+}
+
 // ---------------------------------------------------------------------------
 // Flight SQL on the hub
 
