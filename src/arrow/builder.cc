@@ -2,8 +2,7 @@
 
 namespace syndb::arrow {
 
-ColumnPtr string_column(const std::vector<std::optional<std::string>>& values, bool binary) {
-  (void)binary;  // same layout; the schema says which
+ColumnPtr string_column(const std::vector<std::optional<std::string>>& values) {
   auto a = std::make_shared<ArrayData>();
   a->length = static_cast<int64_t>(values.size());
   std::vector<int32_t> offsets{0};

@@ -19,8 +19,8 @@ namespace syndb::arrow {
 
 using ColumnPtr = std::shared_ptr<const ArrayData>;
 
-// utf8 ("u") or, with binary, binary ("z"): int32 offsets + data.
-ColumnPtr string_column(const std::vector<std::optional<std::string>>& values, bool binary = false);
+// utf8 ("u") or binary ("z") — the same layout, the field says which: int32 offsets + data.
+ColumnPtr string_column(const std::vector<std::optional<std::string>>& values);
 // Fixed-width little-endian values of T (int8…int64, uint8…uint64, float, double), no nulls.
 template <typename T>
 ColumnPtr fixed_column(const std::vector<T>& values) {

@@ -157,27 +157,28 @@ Status sql_info_table(const FlightSqlConfig& config, const fsql::CommandGetSqlIn
   value->length = static_cast<int64_t>(rows.size());
   value->buffers = {type_ids.empty() ? arrow::zero_buffer() : arrow::make_buffer(*value, type_ids),
                     offsets.empty() ? arrow::zero_buffer() : arrow::make_buffer(*value, offsets)};
-  auto with_length = [](ColumnPtr c, size_t n) {
-    auto copy = std::make_shared<arrow::ArrayData>(*c);
-    copy->length = static_cast<int64_t>(n);
-    return ColumnPtr(copy);
-  };
-  value->children = {arrow::string_column(strings), with_length(arrow::bool_column(bools), bools.size()),
+  value->children = {arrow::string_column(strings), arrow::bool_column(bools),
                      arrow::fixed_column(bigints), arrow::fixed_column(bitmasks), arrow::empty_column(u.children[4]),
                      arrow::empty_column(u.children[5])};
   return arrow::export_table(s, static_cast<int64_t>(rows.size()), {arrow::fixed_column(names), value}, schema, batch);
 }
 
-// Rows of text from the catalog connection, as utf8 columns of `schema`.
-Status text_table(const Schema& schema, const warehouse::TextResult& rows, OwnedArrowSchema* out_schema,
-                  OwnedArrowArray* batch) {
+// The first `n` columns of text rows, as utf8 columns.
+std::vector<ColumnPtr> text_columns(const warehouse::TextResult& rows, size_t n) {
   std::vector<ColumnPtr> columns;
-  for (size_t c = 0; c < schema.fields.size(); ++c) {
+  for (size_t c = 0; c < n; ++c) {
     std::vector<std::optional<std::string>> values;
     for (const auto& row : rows.rows) values.push_back(row[c]);
     columns.push_back(arrow::string_column(values));
   }
-  return arrow::export_table(schema, static_cast<int64_t>(rows.rows.size()), std::move(columns), out_schema, batch);
+  return columns;
+}
+
+// Rows of text from the catalog connection, as utf8 columns of `schema`.
+Status text_table(const Schema& schema, const warehouse::TextResult& rows, OwnedArrowSchema* out_schema,
+                  OwnedArrowArray* batch) {
+  return arrow::export_table(schema, static_cast<int64_t>(rows.rows.size()), text_columns(rows, schema.fields.size()),
+                             out_schema, batch);
 }
 
 constexpr const char* kUserCatalogs = "NOT IN ('system', 'temp')";
@@ -309,12 +310,7 @@ Status metadata_table(const FlightSqlConfig& config, warehouse::Warehouse& catal
     s.fields = {arrow::utf8_field("catalog_name"), arrow::utf8_field("db_schema_name"),
                 arrow::utf8_field("table_name", false), arrow::utf8_field("table_type", false)};
     if (!tables.include_schema()) return text_table(s, rows, schema, batch);
-    std::vector<ColumnPtr> columns;
-    for (size_t c = 0; c < 4; ++c) {
-      std::vector<std::optional<std::string>> values;
-      for (const auto& row : rows.rows) values.push_back(row[c]);
-      columns.push_back(arrow::string_column(values));
-    }
+    std::vector<ColumnPtr> columns = text_columns(rows, 4);
     std::vector<std::optional<std::string>> schemas;
     for (const auto& row : rows.rows) {
       std::string name = warehouse::sql_ident(*row[0]) + "." + warehouse::sql_ident(*row[1]) + "." +
@@ -323,7 +319,7 @@ Status metadata_table(const FlightSqlConfig& config, warehouse::Warehouse& catal
       SYNDB_ASSIGN_OR_RETURN(auto bytes, schema_bytes(*table_schema.get()));
       schemas.emplace_back(std::move(bytes));
     }
-    columns.push_back(arrow::string_column(schemas, true));
+    columns.push_back(arrow::string_column(schemas));
     s.fields.push_back(arrow::binary_field("table_schema", false));
     return arrow::export_table(s, static_cast<int64_t>(rows.rows.size()), std::move(columns), schema, batch);
   }
@@ -374,13 +370,18 @@ grpc::Status FlightSqlService::run(grpc::ServerContext* ctx, const Plan& plan,
   return write_stream(*stream, ctx, writer, nullptr);
 }
 
+grpc::Status FlightSqlService::describe(const grpc::ServerContext& ctx, const fpb::FlightDescriptor& descriptor,
+                                        Plan* plan, std::string* schema) {
+  if (auto st = authorize(ctx); !st.ok()) return st;
+  if (descriptor.type() != fpb::FlightDescriptor::CMD) return invalid("expected a CMD descriptor (Flight SQL command)");
+  if (auto st = resolve(descriptor.cmd(), plan); !st.ok()) return st;
+  return plan_schema(*plan, schema);
+}
+
 grpc::Status FlightSqlService::GetFlightInfo(grpc::ServerContext* ctx, const fpb::FlightDescriptor* request,
                                              fpb::FlightInfo* response) {
-  if (auto st = authorize(*ctx); !st.ok()) return st;
-  if (request->type() != fpb::FlightDescriptor::CMD) return invalid("expected a CMD descriptor (Flight SQL command)");
   Plan plan;
-  if (auto st = resolve(request->cmd(), &plan); !st.ok()) return st;
-  if (auto st = plan_schema(plan, response->mutable_schema()); !st.ok()) return st;
+  if (auto st = describe(*ctx, *request, &plan, response->mutable_schema()); !st.ok()) return st;
   *response->mutable_flight_descriptor() = *request;
   response->add_endpoint()->mutable_ticket()->set_ticket(plan.ticket);
   response->set_total_records(-1);
@@ -390,11 +391,8 @@ grpc::Status FlightSqlService::GetFlightInfo(grpc::ServerContext* ctx, const fpb
 
 grpc::Status FlightSqlService::GetSchema(grpc::ServerContext* ctx, const fpb::FlightDescriptor* request,
                                          fpb::SchemaResult* response) {
-  if (auto st = authorize(*ctx); !st.ok()) return st;
-  if (request->type() != fpb::FlightDescriptor::CMD) return invalid("expected a CMD descriptor (Flight SQL command)");
   Plan plan;
-  if (auto st = resolve(request->cmd(), &plan); !st.ok()) return st;
-  return plan_schema(plan, response->mutable_schema());
+  return describe(*ctx, *request, &plan, response->mutable_schema());
 }
 
 grpc::Status FlightSqlService::DoGet(grpc::ServerContext* ctx, const fpb::Ticket* request,

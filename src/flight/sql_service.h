@@ -69,6 +69,9 @@ class FlightSqlService final : public fpb::FlightService::Service {
   grpc::Status authorize(const grpc::ServerContext& ctx) const;
   grpc::Status resolve(const std::string& any_bytes, Plan* plan);
   grpc::Status plan_schema(const Plan& plan, std::string* schema_bytes);
+  // GetFlightInfo / GetSchema: authorize, resolve the CMD descriptor, compute its schema bytes.
+  grpc::Status describe(const grpc::ServerContext& ctx, const fpb::FlightDescriptor& descriptor, Plan* plan,
+                        std::string* schema);
   grpc::Status run(grpc::ServerContext* ctx, const Plan& plan, grpc::ServerWriter<fpb::FlightData>* writer);
 
   QueryEngine& engine_;
