@@ -174,6 +174,7 @@ const std::map<std::string, std::string, std::less<>>& routes() {
       {"/v1/federation/health/events", "GET"},
       {"/v1/federation/schema/sync", "POST"},
       {"/v1/datasets", "GET"},
+      {"/v1/query", "POST"},
   };
   return r;
 }
@@ -232,7 +233,8 @@ std::string prometheus_escape_label(std::string_view s) {
 // ---------------------------------------------------------------------------
 // Routing (runs on the worker pool, or on any caller's thread).
 
-ApiResponse HttpApi::handle(const std::string& method, const std::string& target, const std::string& body) const {
+ApiResponse HttpApi::handle(const std::string& method, const std::string& target, const std::string& body,
+                            const std::string& accept) const {
   try {
     std::string_view t(target);
     size_t qpos = t.find('?');
@@ -278,6 +280,10 @@ ApiResponse HttpApi::handle(const std::string& method, const std::string& target
                            {"reason", e.reason}});
       }
       return json_response(200, json{{"events", std::move(arr)}});
+    }
+    if (path == "/v1/query") {
+      if (!hooks_.query) return error_response(500, "queries are not configured on this hub");
+      return hooks_.query(body, accept);
     }
     if (path == "/v1/federation/schema/sync") {
       if (!hooks_.schema_sync) return error_response(500, "schema sync is not configured on this hub");
@@ -357,8 +363,9 @@ void log_exception(std::exception_ptr e) {
 
 // A plain coroutine, not a capturing lambda (GCC 12 mis-destroys the
 // captures of a lambda handed to co_spawn).
-asio::awaitable<ApiResponse> run_handler(const HttpApi* api, std::string method, std::string target, std::string body) {
-  co_return api->handle(method, target, body);
+asio::awaitable<ApiResponse> run_handler(const HttpApi* api, std::string method, std::string target, std::string body,
+                                         std::string accept) {
+  co_return api->handle(method, target, body, accept);
 }
 
 }  // namespace
@@ -440,9 +447,11 @@ asio::awaitable<void> HttpApi::Impl::session(tcp::socket socket) {
     std::string method(req.method_string());
     std::string target(req.target());
     std::string body = std::move(req.body());
+    std::string accept(req[http::field::accept]);
     // The handler runs on the worker pool; its result comes back to this thread.
     ApiResponse reply = co_await asio::co_spawn(
-        workers, run_handler(api, std::move(method), std::move(target), std::move(body)), asio::use_awaitable);
+        workers, run_handler(api, std::move(method), std::move(target), std::move(body), std::move(accept)),
+        asio::use_awaitable);
     if (stopping) break;
     Response res = to_beast(std::move(reply), version, keep_alive);
     stream.expires_after(kWriteTimeout);

@@ -6,6 +6,7 @@
 //   GET  /v1/federation/health/events    ?limit=N&peer_id=P → {"events":[…]}
 //   POST /v1/federation/schema/sync      hooks.schema_sync()'s JSON
 //   GET  /v1/datasets                    ?q=TEXT&limit=N → {"datasets":[…]}
+//   POST /v1/query                       federated SQL (api/query_api.h)
 //   GET  /metrics                        Prometheus text format 0.0.4
 // Errors are JSON {"error":"…"}: 400 bad query parameter, 404 unknown path,
 // 405 wrong method (with Allow), 409 a schema sync already running, 413 body
@@ -44,6 +45,8 @@ struct HubApiHooks {
   std::function<nlohmann::json()> schema_sync;
   // Extra Prometheus text appended to /metrics (complete lines, HELP/TYPE included).
   std::function<std::string()> extra_metrics;
+  // POST /v1/query: body and Accept header → response (api/query_api.h).
+  std::function<struct ApiResponse(const std::string& body, const std::string& accept)> query;
   // The hub's own peer id (reported by /healthz).
   std::string hub_peer_id;
 };
@@ -78,7 +81,8 @@ class HttpApi {
 
   // Routes one request (method, target = path?query, body) to its handler;
   // what the server does for each request, callable without a socket.
-  ApiResponse handle(const std::string& method, const std::string& target, const std::string& body) const;
+  ApiResponse handle(const std::string& method, const std::string& target, const std::string& body,
+                     const std::string& accept = "") const;
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <charconv>
 #include <optional>
 
@@ -110,7 +111,7 @@ bool is_token(std::string_view s) {
 }  // namespace
 
 Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string& body,
-                                  uint32_t timeout_ms) {
+                                  uint32_t timeout_ms, const std::string& accept) {
   SYNDB_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
   if (!is_token(method)) return Error(ErrorCode::kInvalidArgument, fmt::format("bad HTTP method \"{}\"", method));
 
@@ -153,7 +154,7 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
     req.version(11);
     req.set(http::field::host, u.authority);
     req.set(http::field::user_agent, "syndb");
-    req.set(http::field::accept, "*/*");
+    req.set(http::field::accept, accept.empty() ? "*/*" : accept);
     req.keep_alive(false);
     if (!body.empty()) {
       req.set(http::field::content_type, "application/json");
@@ -176,6 +177,11 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[http::field::content_type]);
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(f.value());
+    }
     out.body = std::move(res.body());
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);

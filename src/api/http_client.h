@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "common/result.h"
@@ -16,16 +17,17 @@ struct HttpResponse {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // lowercase names
 };
 
 // Sends `method url` (url = http://host[:port]/path?query; host may be a
 // name, an IPv4 address or [IPv6]; port defaults to 80) with `body` (sent as
 // application/json when not empty) and returns the response, whatever its
-// status. Errors: kInvalidArgument for a URL that does not parse or is not
+// status. `accept`: the Accept header (default any). Errors: kInvalidArgument for a URL that does not parse or is not
 // http://; kIo (naming the URL) when the host does not resolve, refuses the
 // connection or the exchange fails; kTimeout when the whole exchange takes
 // longer than timeout_ms; kLimitExceeded for a response body over 64 MiB.
 Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string& body = "",
-                                  uint32_t timeout_ms = 10000);
+                                  uint32_t timeout_ms = 10000, const std::string& accept = "");
 
 }  // namespace syndb::api

@@ -102,6 +102,14 @@ struct GenSyntheticOptions {
   std::string prefix = "/synthetic/gen", data_dir = "syndb-data", csv;
 };
 
+struct QueryCliOptions {
+  std::string hub_url = "http://127.0.0.1:8080", sql, format = "table", output;
+  bool allow_partial = false;
+  uint32_t timeout_ms = 300'000;
+};
+// `syndb query`: POST /v1/query and print the result (table with provenance, csv, json or arrow).
+int run_query(const QueryCliOptions& o);
+
 int run_import_witvliet(const ImportWitvlietOptions& o);
 int run_import_csv(const ImportCsvOptions& o);
 int run_sql(const SqlOptions& o);

@@ -92,6 +92,16 @@ int main(int argc, char** argv) {
   c_fed_admit->add_option("--admin-key", fed.admin_key, "Admin key file")->required();
   c_fed_admit->add_option("--file", fed.file, "Federation file")->capture_default_str();
 
+  QueryCliOptions q;
+  auto* c_query = app.add_subcommand("query", "Ask the federation one SQL question (POST /v1/query on a hub)");
+  c_query->add_option("sql", q.sql, "SELECT over synapse, gap_junction, cell, dataset, ontology_term")->required();
+  c_query->add_option("--hub", q.hub_url, "Hub HTTP URL")->capture_default_str();
+  c_query->add_option("--format", q.format, "table | csv | json | arrow (Arrow IPC stream)")->capture_default_str();
+  c_query->add_option("--output", q.output, "Write the result to FILE instead of stdout");
+  c_query->add_flag("--allow-partial", q.allow_partial,
+                    "Answer from the reachable nodes when one is down (marked incomplete) instead of failing");
+  c_query->add_option("--timeout-ms", q.timeout_ms, "Give up after this many ms")->capture_default_str();
+
   TokenOptions token;
   auto* c_token = app.add_subcommand("token", "Flight SQL bearer tokens of a hub");
   c_token->require_subcommand(1);
@@ -227,6 +237,7 @@ int main(int argc, char** argv) {
     return run_federation(fed);
   }
   if (c_token_create->parsed()) return run_token_create(token);
+  if (c_query->parsed()) return run_query(q);
   if (c_ping->parsed()) return run_ping(ping);
   if (c_ident->parsed()) return run_identify(ident);
   if (c_perf->parsed()) return run_perf(perf);

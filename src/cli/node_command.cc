@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "api/http_api.h"
+#include "api/query_api.h"
 #include "cli/commands.h"
 #include "federation/hub_service.h"
 #include "federation/membership.h"
@@ -173,7 +174,7 @@ int run_node(NodeOptions o) {
   std::unique_ptr<federation::Metastore> metastore;
   std::unique_ptr<federation::HubService> hub;
   std::unique_ptr<api::HttpApi> http;
-  std::unique_ptr<flight::LocalQueryEngine> sql_engine;
+  std::unique_ptr<query::FederatedEngine> engine;
   std::unique_ptr<flight::FlightSqlService> sql_service;
   std::unique_ptr<flight::GrpcServer> sql_server;
   std::unique_ptr<MdnsService> mdns;
@@ -219,8 +220,23 @@ int run_node(NodeOptions o) {
     } catch (...) {
       return fail("--http-listen wants host:port, got '" + o.http_listen + "'", 2);
     }
+    query::EngineConfig ec;
+    ec.statement_timeout_ms = o.statement_timeout_ms;
+    ec.ticket_timeout_ms = o.request_timeout_ms;
+    ec.memory_limit = o.memory_limit;
+    auto eng = query::FederatedEngine::create(
+        registry, *wh,
+        [&hub](const std::string& peer, const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
+          return hub->flight_endpoint_blocking(peer, req, timeout_ms);
+        },
+        host.identity(), ec);
+    if (!eng.ok()) return fail("query engine: " + eng.error().message());
+    engine = std::move(eng).value();
     api::HubApiHooks hooks;
     hooks.hub_peer_id = host.peer_id().to_string();
+    hooks.query = [&engine](const std::string& body, const std::string& accept) {
+      return api::run_query(*engine, body, accept);
+    };
     hooks.schema_sync = [&hub] { return hub->schema_sync_blocking(); };
     http = std::make_unique<api::HttpApi>(registry, *metastore, hooks);
     auto bound = http->start(o.http_listen.substr(0, colon), static_cast<uint16_t>(port));
@@ -233,8 +249,7 @@ int run_node(NodeOptions o) {
       flight::FlightSqlConfig sc;
       sc.check_token = [ms = metastore.get()](const std::string& token) { return ms->check_token(token); };
       sc.server_version = "0.1.0";
-      sql_engine = std::make_unique<flight::LocalQueryEngine>(*wh, o.statement_timeout_ms);
-      sql_service = std::make_unique<flight::FlightSqlService>(*sql_engine, *wh, sc);
+      sql_service = std::make_unique<flight::FlightSqlService>(*engine, *wh, sc);
       auto server = flight::GrpcServer::start(o.flight_sql_listen, {sql_service.get()});
       if (!server.ok()) return fail("--flight-sql-listen: " + server.error().message());
       sql_server = std::move(server).value();

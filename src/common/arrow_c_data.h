@@ -40,6 +40,20 @@ struct ArrowArray {
 
 #endif  // ARROW_C_DATA_INTERFACE
 
+// The Arrow C Stream Interface (docs/source/format/CStreamInterface.rst).
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+#endif  // ARROW_C_STREAM_INTERFACE
+
 namespace syndb {
 
 // Owns an ArrowSchema or ArrowArray and calls its release callback once.

@@ -420,3 +420,50 @@ nlohmann::json HubService::schema_sync_blocking(uint32_t timeout_ms) {
 }
 
 }  // namespace syndb::federation
+
+namespace syndb::federation {
+
+Result<pb::FlightEndpoint> HubService::flight_endpoint_blocking(const std::string& peer_id,
+                                                                const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
+  using Reply = Result<pb::FlightEndpoint>;
+  auto promise = std::make_shared<std::promise<Reply>>();
+  auto future = promise->get_future();
+  auto alive = alive_;
+  asio::post(host_.io(), [this, alive, promise, peer_id, req, timeout_ms] {
+    if (!*alive) {
+      promise->set_value(Error(ErrorCode::kClosed, "hub is shutting down"));
+      return;
+    }
+    if (peer_id == host_.peer_id().to_string()) {
+      promise->set_value(local_node_.mint_ticket(req, host_.peer_id(), true));
+      return;
+    }
+    auto it = actors_.find(peer_id);
+    if (it == actors_.end()) {
+      promise->set_value(Error(ErrorCode::kNotFound, "node " + peer_id + " is not registered"));
+      return;
+    }
+    std::shared_ptr<Actor> actor = it->second;
+    asio::co_spawn(host_.io(), fetch_endpoint(actor, req, timeout_ms, promise), asio::detached);
+  });
+  if (future.wait_for(std::chrono::milliseconds(timeout_ms + 500)) != std::future_status::ready) {
+    return Error(ErrorCode::kTimeout, "GetFlightEndpoint did not finish within " + std::to_string(timeout_ms) + " ms");
+  }
+  return future.get();
+}
+
+Task<void> HubService::fetch_endpoint(std::shared_ptr<Actor> actor, pb::GetFlightEndpoint req, uint32_t timeout_ms,
+                                      std::shared_ptr<std::promise<Result<pb::FlightEndpoint>>> promise) {
+  pb::FederationRequest freq;
+  *freq.mutable_get_flight_endpoint() = req;
+  auto resp = co_await call(*actor, freq, timeout_ms);
+  if (!resp.ok()) {
+    promise->set_value(resp.error());
+  } else if (!resp->has_flight_endpoint()) {
+    promise->set_value(Error(ErrorCode::kProtocol, "node answered GetFlightEndpoint without an endpoint"));
+  } else {
+    promise->set_value(resp->flight_endpoint());
+  }
+}
+
+}  // namespace syndb::federation

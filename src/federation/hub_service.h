@@ -14,6 +14,7 @@
 
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -48,6 +49,15 @@ class HubService {
   p2p::Task<nlohmann::json> ontology_sync_all();
   p2p::Task<nlohmann::json> schema_sync_all();
 
+  // GetFlightEndpoint to the node `peer_id` (base58): a ticket for the
+  // fragment `req.sql()`, redeemable by this hub's key. The hub's own node
+  // answers in-process. Thread-safe (the request runs on the host's
+  // io_context); waits at most timeout_ms.
+  // Errors: kNotFound (not a registered node), kTimeout, the node's refusal
+  // (kPermissionDenied / kInvalidArgument … as an Error with its message).
+  Result<pb::FlightEndpoint> flight_endpoint_blocking(const std::string& peer_id, const pb::GetFlightEndpoint& req,
+                                                      uint32_t timeout_ms);
+
  private:
   struct Actor;
   using Command = std::function<p2p::Task<void>(Actor&)>;
@@ -60,6 +70,8 @@ class HubService {
   // Sends `req` to the actor's node; timeout_ms 0 = HubConfig::request_timeout_ms.
   p2p::Task<Result<pb::FederationResponse>> call(Actor& a, const pb::FederationRequest& req, uint32_t timeout_ms = 0);
   void post(Actor& a, Command cmd);
+  p2p::Task<void> fetch_endpoint(std::shared_ptr<Actor> actor, pb::GetFlightEndpoint req, uint32_t timeout_ms,
+                                 std::shared_ptr<std::promise<Result<pb::FlightEndpoint>>> promise);
   void record(Actor& a, const Transition& t);
   void refresh_local();
   Result<pb::OntologySync> local_ontology();

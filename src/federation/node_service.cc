@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "federation/policy.h"
 #include "flight/ticket.h"
 #include "p2p/transport/interfaces.h"
 #include "warehouse/datasets.h"
@@ -181,16 +182,20 @@ pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync,
   return result;
 }
 
-Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const Connection& conn) {
+Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const p2p::PeerId& requester,
+                                                     bool admitted) {
+  if (config_.flight_endpoint.empty()) return Error(ErrorCode::kUnsupported, "this node serves no Flight endpoint");
   if (req.sql().empty()) return Error(ErrorCode::kInvalidArgument, "GetFlightEndpoint needs the fragment SQL");
-  // Refuse now what the Flight service would refuse later: anything but one SELECT this warehouse can prepare.
+  // Refuse now what the Flight service would refuse later: anything but one SELECT this warehouse can
+  // prepare, and anything the datasets' policies forbid. The ticket carries the narrowed SQL.
   SYNDB_ASSIGN_OR_RETURN(auto check, warehouse_.connect(true));
-  SYNDB_ASSIGN_OR_RETURN(auto schema, check->query_schema(req.sql()));
+  SYNDB_ASSIGN_OR_RETURN(std::string sql, apply_policy(*check, req.sql(), admitted));
+  SYNDB_ASSIGN_OR_RETURN(auto schema, check->query_schema(sql));
   (void)schema;
   flight::FragmentTicket t;
-  t.sql = req.sql();
+  t.sql = sql;
   t.dataset = req.dataset_id();
-  t.peer = conn.remote_peer.to_string();
+  t.peer = requester.to_string();
   t.node = host_.peer_id().to_string();
   t.expires_unix_ms = unix_ms() + config_.ticket_ttl_ms;
   pb::FlightEndpoint ep;
@@ -232,7 +237,7 @@ Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest& re
       if (config_.flight_endpoint.empty()) {
         resp.set_unsupported(true);
       } else {
-        auto ep = mint_ticket(req.get_flight_endpoint(), conn);
+        auto ep = mint_ticket(req.get_flight_endpoint(), conn.remote_peer, membership_.admits(conn.remote_peer));
         if (ep.ok()) {
           *resp.mutable_flight_endpoint() = std::move(ep).value();
         } else {

@@ -53,6 +53,14 @@ class NodeService {
   pb::Register make_register() const;
   // Catalogue of the local warehouse.
   Result<pb::DatasetCatalog> catalog();
+  // GetFlightEndpoint: checks the fragment (one SELECT this warehouse can
+  // prepare), applies the datasets' policies (federation/policy.h) and signs
+  // a ticket for the narrowed SQL, redeemable by `requester` only
+  // (flight/ticket.h). A hub calls it directly for its own node.
+  // Errors: kUnsupported (no Flight endpoint), kInvalidArgument /
+  // kPermissionDenied for the SQL or a policy.
+  Result<pb::FlightEndpoint> mint_ticket(const pb::GetFlightEndpoint& req, const p2p::PeerId& requester,
+                                         bool admitted);
 
  private:
   p2p::Task<pb::FederationResponse> handle(const pb::FederationRequest& req, const p2p::Connection& conn);
@@ -60,9 +68,6 @@ class NodeService {
   p2p::Task<void> register_with(std::shared_ptr<p2p::Connection> conn);
   pb::SchemaSyncResult apply_schema(const pb::SchemaSync& sync);
   pb::OntologySyncResult apply_ontology(const pb::OntologySync& sync, std::string* error);
-  // Checks the fragment (one SELECT the warehouse can prepare) and signs a ticket for it
-  // (flight/ticket.h). Errors: kInvalidArgument / kPermissionDenied for the SQL.
-  Result<pb::FlightEndpoint> mint_ticket(const pb::GetFlightEndpoint& req, const p2p::Connection& conn);
 
   p2p::Host& host_;
   p2p::IdentifyService& identify_;

@@ -27,6 +27,7 @@ void* duckdb_symbol(const char* name);
   ([] { static auto p = reinterpret_cast<decltype(&::f)>(::syndb::warehouse::duckdb_symbol(#f)); return p; }())
 
 #define duckdb_append_bool SYNDB_DUCKDB_CALL(duckdb_append_bool)
+#define duckdb_arrow_scan SYNDB_DUCKDB_CALL(duckdb_arrow_scan)
 #define duckdb_append_double SYNDB_DUCKDB_CALL(duckdb_append_double)
 #define duckdb_append_int64 SYNDB_DUCKDB_CALL(duckdb_append_int64)
 #define duckdb_append_null SYNDB_DUCKDB_CALL(duckdb_append_null)

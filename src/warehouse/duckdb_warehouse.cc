@@ -221,6 +221,14 @@ class DuckWarehouse : public Warehouse {
 
   void interrupt() override { duckdb_interrupt(con_); }
 
+  Status register_arrow_view(const std::string& name, ArrowArrayStream* stream) override {
+    if (untrusted_) return untrusted_refused("register_arrow_view");
+    if (duckdb_arrow_scan(con_, name.c_str(), reinterpret_cast<duckdb_arrow_stream>(stream)) != DuckDBSuccess) {
+      return Error(ErrorCode::kInvalidArgument, "cannot create Arrow view " + name);
+    }
+    return ok_status();
+  }
+
   Result<int> schema_version() override {
     auto r = query_text(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "

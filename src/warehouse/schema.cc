@@ -74,4 +74,19 @@ CREATE TABLE node_info (
 
 int latest_schema_version() { return migrations().back().version; }
 
+const std::vector<DataTable>& data_tables() {
+  static const std::vector<DataTable> kTables = {
+      {"dataset", "id"}, {"synapse", "dataset_id"}, {"gap_junction", "dataset_id"},
+      {"cell", "dataset_id"}, {"ontology_term", nullptr},
+  };
+  return kTables;
+}
+
+const DataTable* find_data_table(const std::string& name) {
+  for (const auto& t : data_tables()) {
+    if (name == t.name) return &t;
+  }
+  return nullptr;
+}
+
 }  // namespace syndb::warehouse

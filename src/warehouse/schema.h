@@ -19,6 +19,16 @@ struct Migration {
 const std::vector<Migration>& migrations();
 int latest_schema_version();
 
+// The tables federated queries may read. `dataset_column` names the column
+// holding the dataset id (the key of policies and of node selection), or is
+// null for shared reference tables (ontology_term, the same on every node).
+struct DataTable {
+  const char* name;
+  const char* dataset_column;
+};
+const std::vector<DataTable>& data_tables();
+const DataTable* find_data_table(const std::string& name);
+
 // Access policies of a dataset (dataset.policy).
 inline constexpr const char* kPolicies[] = {"public", "members", "aggregate_only", "private"};
 

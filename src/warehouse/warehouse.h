@@ -104,6 +104,14 @@ class Warehouse {
   // was opened (OpenOptions::sandbox), not on the connection.
   virtual Result<std::unique_ptr<Warehouse>> connect(bool untrusted) = 0;
 
+  // Creates the view `name` in the database's main schema (visible to every
+  // connection) scanning `stream` (DuckDB's arrow_scan): the stream is read
+  // once, by the first query of the view, and must outlive it; drop the view
+  // with execute("DROP VIEW …") afterwards. Errors: kPermissionDenied on an
+  // untrusted connection, kInvalidArgument when DuckDB refuses the stream or
+  // the name (e.g. a table of that name exists).
+  virtual Status register_arrow_view(const std::string& name, ArrowArrayStream* stream) = 0;
+
   // Cancels the query running on this connection (its stream's next() then
   // fails). Safe to call from any thread, also when nothing runs.
   virtual void interrupt() = 0;

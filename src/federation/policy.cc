@@ -1,0 +1,162 @@
+#include "federation/policy.h"
+
+#include <set>
+#include <vector>
+
+#include "warehouse/schema.h"
+#include "warehouse/sql.h"
+#include "warehouse/sql_ast.h"
+
+namespace syndb::federation {
+
+using nlohmann::json;
+
+namespace {
+
+const std::set<std::string>& aggregate_functions() {
+  static const std::set<std::string> kNames = {
+      "count", "count_star", "sum", "min", "max", "avg", "mean", "median", "quantile", "quantile_cont",
+      "quantile_disc", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop", "mode"};
+  return kNames;
+}
+
+bool is_aggregate_call(const json& e) {
+  return e.value("class", "") == "FUNCTION" && aggregate_functions().count(e.value("function_name", "")) > 0;
+}
+
+// True when every column `e` reads is inside an aggregate call or a group key.
+bool only_aggregated(const json& e, const json& groups) {
+  if (e.is_array()) {
+    for (const auto& v : e) {
+      if (!only_aggregated(v, groups)) return false;
+    }
+    return true;
+  }
+  if (!e.is_object()) return true;
+  if (e.contains("class")) {
+    for (const auto& g : groups) {
+      if (warehouse::ast_equal(e, g)) return true;
+    }
+    if (is_aggregate_call(e)) return true;
+    const std::string cls = e.value("class", "");
+    if (cls == "COLUMN_REF" || cls == "SUBQUERY" || cls == "WINDOW" || cls == "STAR") return false;
+  }
+  for (const auto& [k, v] : e.items()) {
+    if ((v.is_object() || v.is_array()) && !only_aggregated(v, groups)) return false;
+  }
+  return true;
+}
+
+bool has_aggregate(const json& e) {
+  bool found = false;
+  warehouse::for_each_object(e, [&](const json& o) {
+    if (is_aggregate_call(o)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+Status check_tables(const json& node) {
+  std::set<std::string> ctes;
+  warehouse::for_each_object(node, [&](const json& o) {
+    auto m = o.find("cte_map");
+    if (m != o.end() && m->is_object()) {
+      for (const auto& e : m->value("map", json::array())) ctes.insert(e.value("key", ""));
+    }
+    return true;
+  });
+  Status st = ok_status();
+  warehouse::for_each_object(node, [&](const json& o) {
+    if (!st.ok()) return false;
+    const std::string type = warehouse::ast_string(o, "type");
+    if (type == "TABLE_FUNCTION") {
+      st = Error(ErrorCode::kInvalidArgument, "table functions are not allowed in remote fragments");
+    } else if (type == "BASE_TABLE") {
+      const std::string name = o.value("table_name", "");
+      if (!o.value("schema_name", "").empty() || !o.value("catalog_name", "").empty()) {
+        st = Error(ErrorCode::kInvalidArgument, "qualified table names are not allowed in remote fragments: " + name);
+      } else if (!warehouse::find_data_table(name) && !ctes.count(name)) {
+        st = Error(ErrorCode::kInvalidArgument, "unknown table " + name);
+      }
+    }
+    return true;
+  });
+  return st;
+}
+
+std::string in_list(const std::vector<std::string>& ids) {
+  if (ids.empty()) return "(NULL)";
+  std::string s = "(";
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + warehouse::sql_quote(ids[i]);
+  return s + ")";
+}
+
+}  // namespace
+
+Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fragment, bool admitted_requester) {
+  SYNDB_ASSIGN_OR_RETURN(json node, warehouse::parse_select(w, fragment));
+  SYNDB_RETURN_IF_ERROR(check_tables(node));
+
+  SYNDB_ASSIGN_OR_RETURN(auto rows, w.query_text("SELECT id, policy, coalesce(policy_k, 0) FROM main.dataset ORDER BY id"));
+  std::vector<std::string> readable;
+  std::string aggregate_dataset;
+  int k = 0;
+  for (const auto& r : rows.rows) {
+    const std::string id = r[0].value_or(""), policy = r[1].value_or("private");
+    const int policy_k = std::stoi(r[2].value_or("0"));
+    if (policy == "public" || (policy == "members" && admitted_requester)) {
+      readable.push_back(id);
+    } else if (policy == "aggregate_only") {
+      readable.push_back(id);
+      if (policy_k > k) {
+        k = policy_k;
+        aggregate_dataset = id;
+      }
+    }
+  }
+
+  std::string sql = fragment;
+  if (readable.size() != rows.rows.size()) {
+    std::string ctes;
+    const std::string ids = in_list(readable);
+    for (const auto& t : warehouse::data_tables()) {
+      if (!t.dataset_column) continue;
+      ctes += std::string(ctes.empty() ? "WITH " : ", ") + t.name + " AS (SELECT * FROM main." + t.name + " WHERE " +
+              t.dataset_column + " IN " + ids + ")";
+    }
+    sql = ctes + " SELECT * FROM (" + fragment + ") AS syndb_fragment";
+  }
+  if (k == 0) return sql;
+
+  // aggregate_only(k): the shape first, then the group sizes.
+  const std::string refusal = "dataset " + aggregate_dataset + " is aggregate_only(" + std::to_string(k) + "): ";
+  const json groups = node.value("group_expressions", json::array());
+  bool aggregate = warehouse::ast_string(node, "type") == "SELECT_NODE" && (!groups.empty() || has_aggregate(node["select_list"]));
+  if (aggregate) aggregate = only_aggregated(node["select_list"], groups) && only_aggregated(node["having"], groups);
+  if (!aggregate) {
+    return Error(ErrorCode::kPermissionDenied,
+                 refusal + "only aggregate queries (count, sum, avg, min, max … with every column grouped or aggregated) may read it");
+  }
+  json counted = node;
+  counted["select_list"].push_back({{"class", "FUNCTION"}, {"type", "FUNCTION"}, {"alias", "syndb_group_rows"},
+                                    {"query_location", 18446744073709551615ULL}, {"function_name", "count_star"},
+                                    {"schema", ""}, {"children", json::array()}, {"filter", nullptr},
+                                    {"order_bys", {{"type", "ORDER_MODIFIER"}, {"orders", json::array()}}},
+                                    {"distinct", false}, {"is_operator", false}, {"export_state", false},
+                                    {"catalog", ""}});
+  counted["modifiers"] = json::array();  // ORDER BY / LIMIT do not change group sizes
+  SYNDB_ASSIGN_OR_RETURN(std::string counted_sql, warehouse::render_select(w, counted));
+  std::string check = sql;
+  check.replace(check.rfind(fragment), fragment.size(), counted_sql);
+  SYNDB_ASSIGN_OR_RETURN(auto small, w.query_text("SELECT count(*) FROM (" + check +
+                                                  ") AS g WHERE g.syndb_group_rows BETWEEN 1 AND " +
+                                                  std::to_string(k - 1)));
+  const std::string n = small.rows.empty() ? "0" : small.rows[0][0].value_or("0");
+  if (n != "0") {
+    return Error(ErrorCode::kPermissionDenied,
+                 refusal + "the query would reveal " + n + " group(s) of fewer than " + std::to_string(k) + " rows");
+  }
+  return sql;
+}
+
+}  // namespace syndb::federation
