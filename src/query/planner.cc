@@ -265,14 +265,10 @@ class Planner {
       TableScan scan;
       scan.table = table;
       scan.view = in_.view_prefix + table;
-      int uses = 0;
       bool renamed = false;
       for (const auto& i : instances_) {
-        if (i.table != table) continue;
-        ++uses;
-        if (!i.ref->value("column_name_alias", json::array()).empty()) renamed = true;
+        if (i.table == table && !i.ref->value("column_name_alias", json::array()).empty()) renamed = true;
       }
-      scan.materialize = uses > 1;
       SYNDB_ASSIGN_OR_RETURN(json node, template_node(table));
       json select = json::array();
       for (const auto& c : columns(table)) {
@@ -461,7 +457,8 @@ class Planner {
     final_node["having"] = having;
     final_node["modifiers"] = modifiers;
     final_node["where_clause"] = nullptr;
-    final_node["from_table"]["table_name"] = scan.view;
+    scan.materialize = true;
+    final_node["from_table"]["table_name"] = scan.view + "_m";
     final_node["from_table"]["alias"] = "";
     json final_groups = json::array();
     for (size_t g = 0; g < groups.size(); ++g) final_groups.push_back(column_ref("syndb_g" + std::to_string(g)));

@@ -26,9 +26,11 @@ struct TableScan {
   // A SELECT over a relation `syndb_datasets(<dataset column>)` keeping the
   // datasets the pushed filters can match; empty = every dataset.
   std::string dataset_filter_sql;
-  // Read more than once (self-join, subquery): the hub copies the union
-  // into a table `view + "_m"` first, since a fragment stream is read once.
-  bool materialize = false;
+  // The hub copies the union into a table `view + "_m"` that the final
+  // query reads. Always set for now: DuckDB's arrow_scan pushes projections
+  // and filters into its producer, which a C stream cannot see, so only a
+  // plain SELECT * over the stream is safe (see docs/query.md).
+  bool materialize = true;
 };
 
 struct Plan {
