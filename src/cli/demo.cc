@@ -285,6 +285,37 @@ int run_demo(const DemoOptions& o) {
       print_table(t, stdout);
     }
   }
+  // Showcase: federated queries over all three nodes, with provenance.
+  struct Showcase {
+    const char* title;
+    const char* sql;
+  };
+  const Showcase showcase[] = {
+      {"Synapse count and mean size per developmental stage",
+       "SELECT d.stage, count(*) AS synapses, round(avg(s.size)) AS mean_size, min(d.age_hours) AS from_hours "
+       "FROM synapse s JOIN dataset d ON d.id = s.dataset_id GROUP BY d.stage ORDER BY from_hours"},
+      {"Strongest inputs to AVA across development (synapses onto AVAL/AVAR)",
+       "SELECT d.stage, s.pre AS partner, count(*) AS synapses FROM synapse s JOIN dataset d ON d.id = s.dataset_id "
+       "WHERE s.post IN ('AVAL', 'AVAR') GROUP BY d.stage, s.pre "
+       "QUALIFY row_number() OVER (PARTITION BY d.stage ORDER BY count(*) DESC, s.pre) <= 3 "
+       "ORDER BY min(d.age_hours), synapses DESC, partner"},
+      {"Gap-junction counts per cell type",
+       "SELECT coalesce(c.type, 'unknown') AS cell_type, count(*) AS gap_junctions FROM gap_junction g "
+       "JOIN cell c ON c.dataset_id = g.dataset_id AND c.name = g.cell_a GROUP BY cell_type ORDER BY gap_junctions DESC"},
+      {"Synapses per dataset (partial aggregates at the nodes)",
+       "SELECT dataset_id, count(*) AS synapses, round(avg(size)) AS mean_size FROM synapse GROUP BY dataset_id "
+       "ORDER BY dataset_id"},
+  };
+  for (const auto& q : showcase) {
+    if (rc != 0) break;
+    std::printf("\n%s:\n  %s\n\n", q.title, q.sql);
+    std::fflush(stdout);
+    QueryCliOptions qo;
+    qo.hub_url = hub_http;
+    qo.sql = q.sql;
+    rc = run_query(qo);
+    std::fflush(stdout);
+  }
   if (o.keep) {
     auto ms = federation::Metastore::open((dir / "hub" / "hub.sqlite").string());
     auto token = ms.ok() ? (*ms)->create_token("demo") : Result<std::string>(ms.error());
@@ -297,6 +328,11 @@ int run_demo(const DemoOptions& o) {
     std::printf("hub_flight_sql=%s\n", hub_flight_sql.c_str());
     std::printf("token=%s\n", token->c_str());
     std::printf("# try: build/syndb federation status --hub %s\n", hub_http.c_str());
+    std::printf("#      build/syndb query --hub %s \"SELECT dataset_id, count(*) FROM synapse GROUP BY ALL\"\n",
+                hub_http.c_str());
+    std::printf("#      build/syndb query --hub %s --format csv \"SELECT * FROM cell WHERE class = 'AVA'\"\n",
+                hub_http.c_str());
+    std::printf("#      curl -d '{\"sql\":\"SELECT count(*) FROM synapse\"}' %s/v1/query\n", hub_http.c_str());
     std::printf("#      curl '%s/v1/datasets?q=adult'\n", hub_http.c_str());
     std::printf("#      curl -X POST %s/v1/federation/schema/sync\n", hub_http.c_str());
     std::printf("# logs and data: %s; Ctrl-C stops everything\n", dir.c_str());
