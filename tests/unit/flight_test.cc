@@ -341,7 +341,9 @@ TEST_F(FragmentServer, TicketFromGetFlightEndpointRedeemsOverFlight) {
     if (conn.ok()) {
       syndb::pb::FederationRequest req;
       req.set_version(1);
-      req.mutable_get_flight_endpoint()->set_sql("SELECT i, d, s FROM t WHERE i < 100");
+      // Fragments may read only the SynDB tables (federation/policy.h); this one computes its rows.
+      req.mutable_get_flight_endpoint()->set_sql(
+          "SELECT i, i * 0.5 AS d, 'v' || i AS s FROM (SELECT unnest(range(100)) AS i) AS r");
       auto resp = co_await federation::federation_call(hub_host, *conn, req, 5000);
       EXPECT_TRUE(resp.ok() && resp->has_flight_endpoint()) << (resp.ok() ? resp->DebugString() : "");
       if (resp.ok()) endpoint = resp->flight_endpoint();
