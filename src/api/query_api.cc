@@ -76,8 +76,6 @@ ApiResponse run_query(query::FederatedEngine& engine, const std::string& body, c
   const bool csv = !arrow_out && accept.find("text/csv") != std::string::npos;
   options.json_rows = !arrow_out;
 
-  auto schema = engine.schema(sql);
-  if (!schema.ok()) return error_json(status_of(schema.error()), schema.error().message());
   auto result = engine.run(sql, options);
   if (!result.ok()) return error_json(status_of(result.error()), result.error().message());
   query::FederatedResult& rs = **result;
@@ -111,8 +109,8 @@ ApiResponse run_query(query::FederatedEngine& engine, const std::string& body, c
     }
     json columns = json::array();
     std::vector<std::string> names;
-    for (int64_t i = 0; i < schema->get()->n_children; ++i) {
-      const ArrowSchema& f = *schema->get()->children[i];
+    for (int64_t i = 0; i < rs.columns().n_children; ++i) {
+      const ArrowSchema& f = *rs.columns().children[i];
       auto type = arrow::parse_format(f.format);
       names.push_back(f.name ? f.name : "");
       columns.push_back({{"name", names.back()}, {"type", type.ok() ? arrow::type_name(*type) : f.format}});

@@ -47,24 +47,8 @@ bool only_aggregated(const json& e, const json& groups) {
   return true;
 }
 
-bool has_aggregate(const json& e) {
-  bool found = false;
-  warehouse::for_each_object(e, [&](const json& o) {
-    if (is_aggregate_call(o)) found = true;
-    return !found;
-  });
-  return found;
-}
-
 Status check_tables(const json& node) {
-  std::set<std::string> ctes;
-  warehouse::for_each_object(node, [&](const json& o) {
-    auto m = o.find("cte_map");
-    if (m != o.end() && m->is_object()) {
-      for (const auto& e : m->value("map", json::array())) ctes.insert(e.value("key", ""));
-    }
-    return true;
-  });
+  const std::set<std::string> ctes = warehouse::cte_names(node);
   Status st = ok_status();
   warehouse::for_each_object(node, [&](const json& o) {
     if (!st.ok()) return false;
@@ -131,7 +115,7 @@ Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fra
   // aggregate_only(k): the shape first, then the group sizes.
   const std::string refusal = "dataset " + aggregate_dataset + " is aggregate_only(" + std::to_string(k) + "): ";
   const json groups = node.value("group_expressions", json::array());
-  bool aggregate = warehouse::ast_string(node, "type") == "SELECT_NODE" && (!groups.empty() || has_aggregate(node["select_list"]));
+  bool aggregate = warehouse::ast_string(node, "type") == "SELECT_NODE" && (!groups.empty() || warehouse::any_object(node["select_list"], is_aggregate_call));
   if (aggregate) aggregate = only_aggregated(node["select_list"], groups) && only_aggregated(node["having"], groups);
   if (!aggregate) {
     return Error(ErrorCode::kPermissionDenied,

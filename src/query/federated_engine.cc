@@ -178,7 +178,9 @@ struct FederatedEngine::Impl {
   std::map<std::string, std::vector<std::string>> table_columns;
   std::set<std::string> aggregate_functions;
 
-  Result<PlannerInput> planner_input(const std::string& sql) {
+  // The planner's input; *columns receives the result's schema (from the
+  // hub warehouse, which has the SynDB tables).
+  Result<PlannerInput> planner_input(const std::string& sql, OwnedArrowSchema* columns) {
     PlannerInput in;
     in.sql = sql;
     in.table_columns = table_columns;
@@ -188,6 +190,7 @@ struct FederatedEngine::Impl {
     auto schema = hub_conn->query_schema(sql);
     if (!schema.ok()) return Error(ErrorCode::kInvalidArgument, schema.error().message());
     for (int64_t i = 0; i < schema->get()->n_children; ++i) in.output_names.push_back(schema->get()->children[i]->name);
+    *columns = std::move(schema).value();
     return in;
   }
 
@@ -203,6 +206,7 @@ struct FederatedResult::State {
   std::vector<std::thread> fetchers;
   std::unique_ptr<flight::QueryDeadline> deadline;
   std::unique_ptr<warehouse::ArrowStream> stream;
+  OwnedArrowSchema columns;  // the query's result columns (before json_rows)
   std::vector<std::string> drop;  // views and tables to drop at the end
   Clock::time_point start;
   mutable std::mutex mu;
@@ -224,6 +228,7 @@ struct FederatedResult::State {
 FederatedResult::FederatedResult(std::unique_ptr<State> state) : state_(std::move(state)) {}
 FederatedResult::~FederatedResult() = default;
 const ArrowSchema& FederatedResult::schema() const { return state_->stream->schema(); }
+const ArrowSchema& FederatedResult::columns() const { return *state_->columns.get(); }
 
 Result<bool> FederatedResult::next(OwnedArrowArray* out) {
   auto r = state_->stream->next(out);
@@ -272,11 +277,11 @@ Result<std::unique_ptr<FederatedEngine>> FederatedEngine::create(const federatio
 }
 
 Result<OwnedArrowSchema> FederatedEngine::schema(const std::string& sql) {
-  SYNDB_ASSIGN_OR_RETURN(auto in, impl_->planner_input(sql));
+  OwnedArrowSchema columns;
+  SYNDB_ASSIGN_OR_RETURN(auto in, impl_->planner_input(sql, &columns));
   SYNDB_ASSIGN_OR_RETURN(auto plan, impl_->plan(in));
   (void)plan;  // validates the query; the result types are the hub schema's
-  std::lock_guard lock(impl_->mu);
-  return impl_->hub_conn->query_schema(sql);
+  return columns;
 }
 
 Result<std::unique_ptr<warehouse::ArrowStream>> FederatedEngine::execute(const std::string& sql) {
@@ -298,7 +303,7 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   Impl& I = *impl_;
   auto state = std::make_unique<FederatedResult::State>();
   state->start = Clock::now();
-  SYNDB_ASSIGN_OR_RETURN(auto in, I.planner_input(sql));
+  SYNDB_ASSIGN_OR_RETURN(auto in, I.planner_input(sql, &state->columns));
   SYNDB_ASSIGN_OR_RETURN(Plan plan, I.plan(in));
   Provenance& prov = state->provenance;
   prov.partial_aggregate = plan.partial_aggregate;
@@ -311,6 +316,17 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   std::vector<std::vector<size_t>> targets(plan.scans.size());  // cluster indexes per scan
   std::map<size_t, std::set<std::string>> node_datasets;          // cluster index → contributing datasets
   std::map<size_t, MissingNode> missing;
+  auto mark_missing = [&](size_t c, const std::string& reason, const std::vector<std::string>& ids) {
+    const auto& cl = snap->clusters[c];
+    auto& m = missing[c];
+    m.peer_id = cl.peer_id;
+    m.name = cl.name;
+    m.state = federation::health_state_name(cl.state);
+    m.reason = reason;
+    for (const auto& id : ids) {
+      if (std::find(m.datasets.begin(), m.datasets.end(), id) == m.datasets.end()) m.datasets.push_back(id);
+    }
+  };
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     const auto* table = warehouse::find_data_table(plan.scans[s].table);
     if (!table->dataset_column) continue;  // shared reference table: read at the hub
@@ -340,14 +356,7 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
         why = "node serves no Flight endpoint";
       }
       if (!why.empty()) {
-        auto& m = missing[c];
-        m.peer_id = cl.peer_id;
-        m.name = cl.name;
-        m.state = federation::health_state_name(cl.state);
-        m.reason = why;
-        for (const auto& id : ids) {
-          if (std::find(m.datasets.begin(), m.datasets.end(), id) == m.datasets.end()) m.datasets.push_back(id);
-        }
+        mark_missing(c, why, ids);
         continue;
       }
       targets[s].push_back(c);
@@ -369,12 +378,7 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
       auto ep = I.tickets(cl.peer_id, req, I.config.ticket_timeout_ms);
       if (!ep.ok()) {
         if (unreachable(ep.error())) {
-          auto& m = missing[c];
-          m.peer_id = cl.peer_id;
-          m.name = cl.name;
-          m.state = federation::health_state_name(cl.state);
-          m.reason = ep.error().message();
-          m.datasets.assign(node_datasets[c].begin(), node_datasets[c].end());
+          mark_missing(c, ep.error().message(), {node_datasets[c].begin(), node_datasets[c].end()});
           continue;
         }
         std::string msg = ep.error().message();

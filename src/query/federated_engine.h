@@ -109,6 +109,9 @@ class FederatedResult final : public warehouse::ArrowStream {
   explicit FederatedResult(std::unique_ptr<State> state);
   ~FederatedResult() override;
   const ArrowSchema& schema() const override;
+  // The query's result columns (names, types), also when json_rows streams
+  // them as one VARCHAR column.
+  const ArrowSchema& columns() const;
   Result<bool> next(OwnedArrowArray* out) override;
   // Valid at any time; final after next() returned false.
   Provenance provenance() const;

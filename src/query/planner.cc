@@ -39,21 +39,12 @@ void split_and(const json& e, std::vector<json>* out) {
   }
 }
 
-bool has_object(const json& e, const std::function<bool(const json&)>& pred) {
-  bool found = false;
-  for_each_object(e, [&](const json& o) {
-    if (pred(o)) found = true;
-    return !found;
-  });
-  return found;
-}
-
 // A filter that means the same at a node as at the hub: deterministic, row-local.
 bool pushable(const json& e, const std::set<std::string>& aggregates) {
   static const std::set<std::string> kClasses = {"COLUMN_REF", "CONSTANT", "COMPARISON", "CONJUNCTION", "OPERATOR",
                                                  "BETWEEN",    "CASE",     "CAST",       "FUNCTION",    "COLLATE"};
   static const std::set<std::string> kVolatile = {"random", "gen_random_uuid", "uuid", "nextval", "currval", "setseed"};
-  return !has_object(e, [&](const json& o) {
+  return !warehouse::any_object(e, [&](const json& o) {
     if (!o.contains("class")) return false;
     const std::string c = cls(o);
     if (!kClasses.count(c)) return true;
@@ -97,14 +88,7 @@ class Planner {
   }
 
   Status collect_instances() {
-    std::set<std::string> ctes;
-    for_each_object(root_, [&](const json& o) {
-      auto m = o.find("cte_map");
-      if (m != o.end() && m->is_object()) {
-        for (const auto& e : m->value("map", json::array())) ctes.insert(e.value("key", ""));
-      }
-      return true;
-    });
+    const std::set<std::string> ctes = warehouse::cte_names(root_);
     for (const auto& t : ctes) {
       if (warehouse::find_data_table(t)) {
         return Error(ErrorCode::kInvalidArgument, "a CTE may not be named like the SynDB table " + t);
@@ -213,10 +197,10 @@ class Planner {
       if (i.table != table) continue;
       std::vector<json> mine;
       for (const auto& f : i.filters) {
-        bool only = !only_column || !has_object(f, [&](const json& o) {
+        bool only = !only_column || !warehouse::any_object(f, [&](const json& o) {
           return cls(o) == "COLUMN_REF" && o["column_names"][0].get<std::string>() != only_column;
         });
-        if (only && (!only_column || has_object(f, [](const json& o) { return cls(o) == "COLUMN_REF"; }))) {
+        if (only && (!only_column || warehouse::any_object(f, [](const json& o) { return cls(o) == "COLUMN_REF"; }))) {
           mine.push_back(f);
         }
       }
@@ -303,7 +287,7 @@ class Planner {
     if (e.value("distinct", false) || !e["filter"].is_null()) return false;
     if (!e["order_bys"].value("orders", json::array()).empty()) return false;
     if (e["children"].size() > 1) return false;
-    return !has_object(e["children"], [&](const json& o) {
+    return !warehouse::any_object(e["children"], [&](const json& o) {
       const std::string c = cls(o);
       return c == "SUBQUERY" || c == "WINDOW" ||
              (c == "FUNCTION" && in_.aggregate_functions.count(o.value("function_name", "")));
@@ -398,7 +382,7 @@ class Planner {
     if (!node["sample"].is_null() || !node["from_table"]["sample"].is_null()) return false;
     const json& groups = node["group_expressions"];
     for (const auto& g : groups) {
-      if (cls(g) == "CONSTANT" || has_object(g, [](const json& o) { return cls(o) == "SUBQUERY"; })) return false;
+      if (cls(g) == "CONSTANT" || warehouse::any_object(g, [](const json& o) { return cls(o) == "SUBQUERY"; })) return false;
       if (cls(g) == "COLUMN_REF" && !has_column(instances_[0].table, g["column_names"].back().get<std::string>())) return false;
     }
     if (!groups.empty()) {
@@ -406,7 +390,7 @@ class Planner {
       for (size_t i = 0; i < groups.size(); ++i) expected[0].push_back(i);
       if (node["group_sets"] != expected) return false;
     }
-    bool any_aggregate = has_object(node["select_list"], [&](const json& o) { return decomposable(o); });
+    bool any_aggregate = warehouse::any_object(node["select_list"], [&](const json& o) { return decomposable(o); });
     if (groups.empty() && !any_aggregate) return false;
     if (node["select_list"].size() != in_.output_names.size()) return false;
     // Every WHERE conjunct must have been pushed: the nodes filter before aggregating.

@@ -62,6 +62,27 @@ void for_each_object(json& j, const std::function<bool(json&)>& fn) {
   }
 }
 
+bool any_object(const json& j, const std::function<bool(const json&)>& pred) {
+  bool found = false;
+  for_each_object(j, [&](const json& o) {
+    if (pred(o)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+std::set<std::string> cte_names(const json& node) {
+  std::set<std::string> names;
+  for_each_object(node, [&](const json& o) {
+    auto m = o.find("cte_map");
+    if (m != o.end() && m->is_object()) {
+      for (const auto& e : m->value("map", json::array())) names.insert(e.value("key", ""));
+    }
+    return true;
+  });
+  return names;
+}
+
 std::string ast_string(const json& o, const char* key) {
   if (!o.is_object()) return "";
   auto it = o.find(key);

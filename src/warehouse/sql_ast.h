@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "common/result.h"
@@ -27,6 +28,12 @@ Result<std::string> render_select(Warehouse& w, const nlohmann::json& node);
 // fn returns false to skip that object's children.
 void for_each_object(const nlohmann::json& j, const std::function<bool(const nlohmann::json&)>& fn);
 void for_each_object(nlohmann::json& j, const std::function<bool(nlohmann::json&)>& fn);
+
+// True when pred holds for some object in `j` (j included).
+bool any_object(const nlohmann::json& j, const std::function<bool(const nlohmann::json&)>& pred);
+
+// The names of every CTE defined anywhere in a query node.
+std::set<std::string> cte_names(const nlohmann::json& node);
 
 // o[key] when it is a string, else "" (AST objects reuse keys such as
 // "type" for strings and for nested objects).
