@@ -207,7 +207,8 @@ struct FederatedResult::State {
   std::unique_ptr<flight::QueryDeadline> deadline;
   std::unique_ptr<warehouse::ArrowStream> stream;
   OwnedArrowSchema columns;  // the query's result columns (before json_rows)
-  std::vector<std::string> drop;  // views and tables to drop at the end
+  std::vector<std::unique_ptr<warehouse::ArrowView>> views;  // over the queues
+  std::vector<std::string> drop;  // tables to drop at the end
   Clock::time_point start;
   mutable std::mutex mu;
   Provenance provenance;
@@ -222,6 +223,7 @@ struct FederatedResult::State {
       Status st = merge->execute(*it);
       if (!st.ok()) spdlog::warn("query: cleanup: {}", st.error().message());
     }
+    views.clear();
   }
 };
 
@@ -506,8 +508,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   // Views over the queues, then the final query.
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     const auto& scan = plan.scans[s];
-    SYNDB_RETURN_IF_ERROR(state->merge->register_arrow_view(scan.view, queue_of[s]->stream()));
-    state->drop.push_back("DROP VIEW IF EXISTS " + warehouse::sql_ident(scan.view));
+    SYNDB_ASSIGN_OR_RETURN(auto view, state->merge->register_arrow_view(scan.view, queue_of[s]->stream()));
+    state->views.push_back(std::move(view));
     if (scan.materialize) {
       state->drop.push_back("DROP TABLE IF EXISTS " + warehouse::sql_ident(scan.view + "_m"));
       SYNDB_RETURN_IF_ERROR(state->merge->execute("CREATE TABLE " + warehouse::sql_ident(scan.view + "_m") +

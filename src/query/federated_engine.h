@@ -6,8 +6,8 @@
 // (GetFlightEndpoint over /syndb/federation/1.0.0, the node applies its
 // policies), fetch the fragments in parallel over Flight (DoGet) into one
 // bounded queue per table, which the hub's in-memory DuckDB scans as a view
-// (arrow_scan), and stream the final query's result. Nothing is materialised
-// except a table read twice (self-join, subquery).
+// (Warehouse::register_arrow_view), and stream the final query's result.
+// Nothing is materialised except a table DuckDB may read twice (self-join, CTE).
 //
 // Thread-safe: queries run concurrently (HTTP and Flight SQL threads).
 #pragma once

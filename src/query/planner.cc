@@ -226,6 +226,14 @@ class Planner {
     return warehouse::render_select(parser_, node);
   }
 
+  // Whether DuckDB may scan `table` more than once: several references, or
+  // any CTE (a CTE referenced twice may be inlined twice; a recursive one
+  // rescans). A fragment stream can be read once, so such tables are copied.
+  bool read_twice(const std::string& table) const {
+    return std::count_if(instances_.begin(), instances_.end(), [&](const Instance& i) { return i.table == table; }) > 1 ||
+           !warehouse::cte_names(root_).empty();
+  }
+
   std::vector<std::string> tables_read() const {
     std::vector<std::string> tables;
     for (const auto& i : instances_) {
@@ -267,6 +275,7 @@ class Planner {
       if (auto f = table_filter(table)) node["where_clause"] = *f;
       SYNDB_ASSIGN_OR_RETURN(scan.fragment_sql, warehouse::render_select(parser_, node));
       SYNDB_ASSIGN_OR_RETURN(scan.dataset_filter_sql, dataset_filter_sql(table));
+      scan.materialize = read_twice(table);
       plan.scans.push_back(std::move(scan));
     }
     for (auto& i : instances_) {
@@ -441,8 +450,8 @@ class Planner {
     final_node["having"] = having;
     final_node["modifiers"] = modifiers;
     final_node["where_clause"] = nullptr;
-    scan.materialize = true;
-    final_node["from_table"]["table_name"] = scan.view + "_m";
+    scan.materialize = read_twice(scan.table);
+    final_node["from_table"]["table_name"] = scan.materialize ? scan.view + "_m" : scan.view;
     final_node["from_table"]["alias"] = "";
     json final_groups = json::array();
     for (size_t g = 0; g < groups.size(); ++g) final_groups.push_back(column_ref("syndb_g" + std::to_string(g)));

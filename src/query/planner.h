@@ -26,11 +26,11 @@ struct TableScan {
   // A SELECT over a relation `syndb_datasets(<dataset column>)` keeping the
   // datasets the pushed filters can match; empty = every dataset.
   std::string dataset_filter_sql;
-  // The hub copies the union into a table `view + "_m"` that the final
-  // query reads. Always set for now: DuckDB's arrow_scan pushes projections
-  // and filters into its producer, which a C stream cannot see, so only a
-  // plain SELECT * over the stream is safe (see docs/query.md).
-  bool materialize = true;
+  // The hub copies the union into a table `view + "_m"` that the final query
+  // reads, because DuckDB may scan this table more than once (self-joins,
+  // CTEs) and a fragment stream can be read only once. Otherwise the final
+  // query streams straight from the fragments.
+  bool materialize = false;
 };
 
 struct Plan {

@@ -4,7 +4,10 @@
 // After duckdb.h: routes every duckdb_* call through the dlopen'ed library.
 #include "warehouse/duckdb_loader.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
 
@@ -154,10 +157,15 @@ class DuckAppender : public Appender {
 };
 
 // The database; shared by every connection made from it, closed with the last.
+struct ArrowSource;
 struct DuckDatabase {
   ~DuckDatabase() { duckdb_close(&db); }
   duckdb_database db = nullptr;
   std::string path;
+  // Streams registered by register_arrow_view, by view name.
+  std::mutex arrow_mu;
+  std::map<std::string, ArrowSource*> arrow_sources;
+  bool arrow_function = false;  // syndb_arrow_stream() is registered
 };
 
 Result<std::shared_ptr<DuckDatabase>> open_database(const std::string& path, const OpenOptions& o) {
@@ -184,6 +192,221 @@ Result<std::shared_ptr<DuckDatabase>> open_database(const std::string& path, con
     return e;
   }
   return db;
+}
+
+// ---- Arrow streams as views (register_arrow_view) ----
+//
+// DuckDB's own arrow_scan hands projections and filters to the stream's
+// producer (the Python-style factory protocol); a plain C stream cannot
+// apply them, so DuckDB would misread its batches. This table function reads
+// every column of every batch instead and lets DuckDB filter and project.
+
+// One registered stream, scanned by `syndb_arrow_stream('<view name>')`.
+struct ArrowSource {
+  ~ArrowSource() {
+    if (batch) duckdb_destroy_data_chunk(&batch);
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
+    if (converted) duckdb_destroy_arrow_converted_schema(&converted);
+    duckdb_disconnect(&con);
+  }
+  std::shared_ptr<DuckDatabase> db;
+  std::string name;
+  ArrowArrayStream* stream = nullptr;
+  duckdb_connection con = nullptr;  // its own: conversion settings, the type probe, DROP VIEW
+  duckdb_arrow_converted_schema converted = nullptr;
+  std::vector<std::string> names;
+  std::vector<duckdb_logical_type> types;
+  bool started = false;             // the stream is read once
+  duckdb_data_chunk batch = nullptr;  // the current batch, handed out in vectors of duckdb_vector_size() rows
+  idx_t offset = 0;
+};
+
+void arrow_source_bind(duckdb_bind_info info) {
+  auto* db = static_cast<DuckDatabase*>(duckdb_bind_get_extra_info(info));
+  duckdb_value v = duckdb_bind_get_parameter(info, 0);
+  char* text = duckdb_get_varchar(v);
+  std::string name = text ? text : "";
+  duckdb_free(text);
+  duckdb_destroy_value(&v);
+  ArrowSource* src = nullptr;
+  {
+    std::lock_guard lock(db->arrow_mu);
+    auto it = db->arrow_sources.find(name);
+    if (it != db->arrow_sources.end()) src = it->second;
+  }
+  if (!src) return duckdb_bind_set_error(info, ("no Arrow stream is registered as " + name).c_str());
+  for (size_t i = 0; i < src->types.size(); ++i) duckdb_bind_add_result_column(info, src->names[i].c_str(), src->types[i]);
+  duckdb_bind_set_bind_data(info, src, nullptr);
+}
+
+void arrow_source_init(duckdb_init_info info) {
+  auto* src = static_cast<ArrowSource*>(duckdb_init_get_bind_data(info));
+  duckdb_init_set_max_threads(info, 1);
+  if (src->started) {
+    return duckdb_init_set_error(info, ("the Arrow stream behind view " + src->name +
+                                        " was already read (a stream can be scanned once; copy it into a table first)")
+                                           .c_str());
+  }
+  src->started = true;
+}
+
+void arrow_source_scan(duckdb_function_info info, duckdb_data_chunk output) {
+  auto* src = static_cast<ArrowSource*>(duckdb_function_get_bind_data(info));
+  while (!src->batch || src->offset == duckdb_data_chunk_get_size(src->batch)) {
+    if (src->batch) duckdb_destroy_data_chunk(&src->batch);
+    ArrowArray array{};
+    if (src->stream->get_next(src->stream, &array) != 0) {
+      const char* e = src->stream->get_last_error(src->stream);
+      return duckdb_function_set_error(info, e && *e ? e : "the Arrow stream failed");
+    }
+    if (!array.release) return duckdb_data_chunk_set_size(output, 0);  // end of stream
+    if (array.length == 0) {
+      array.release(&array);
+      continue;
+    }
+    duckdb_error_data err = duckdb_data_chunk_from_arrow(src->con, &array, src->converted, &src->batch);
+    if (array.release) array.release(&array);  // not moved into the chunk (no columns, or an error)
+    if (err) {
+      std::string msg = std::string("Arrow batch: ") + duckdb_error_data_message(err);
+      duckdb_destroy_error_data(&err);
+      src->batch = nullptr;
+      return duckdb_function_set_error(info, msg.c_str());
+    }
+    src->offset = 0;
+  }
+  // A batch can be longer than a DuckDB vector: hand it out as slices.
+  const idx_t size = duckdb_data_chunk_get_size(src->batch);
+  const idx_t n = std::min<idx_t>(duckdb_vector_size(), size - src->offset);
+  duckdb_selection_vector sel = nullptr;
+  if (n != size) {
+    sel = duckdb_create_selection_vector(n);
+    sel_t* idx = duckdb_selection_vector_get_data_ptr(sel);
+    for (idx_t i = 0; i < n; ++i) idx[i] = static_cast<sel_t>(src->offset + i);
+  }
+  for (size_t c = 0; c < src->types.size(); ++c) {
+    duckdb_vector out = duckdb_data_chunk_get_vector(output, c);
+    duckdb_vector_reference_vector(out, duckdb_data_chunk_get_vector(src->batch, c));
+    if (sel) duckdb_slice_vector(out, sel, n);
+  }
+  if (sel) duckdb_destroy_selection_vector(sel);
+  duckdb_data_chunk_set_size(output, n);
+  src->offset += n;
+}
+
+Status register_arrow_function(DuckDatabase& db, duckdb_connection con) {
+  // Under db.arrow_mu.
+  if (db.arrow_function) return ok_status();
+  duckdb_table_function f = duckdb_create_table_function();
+  duckdb_table_function_set_name(f, "syndb_arrow_stream");
+  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  duckdb_table_function_add_parameter(f, varchar);
+  duckdb_destroy_logical_type(&varchar);
+  duckdb_table_function_set_extra_info(f, &db, nullptr);
+  duckdb_table_function_set_bind(f, &arrow_source_bind);
+  duckdb_table_function_set_init(f, &arrow_source_init);
+  duckdb_table_function_set_function(f, &arrow_source_scan);
+  duckdb_table_function_supports_projection_pushdown(f, false);
+  duckdb_state st = duckdb_register_table_function(con, f);
+  duckdb_destroy_table_function(&f);
+  if (st != DuckDBSuccess) return Error(ErrorCode::kInternal, "cannot register the Arrow stream table function");
+  db.arrow_function = true;
+  return ok_status();
+}
+
+// Runs `sql` on `con`, discarding the result.
+Status run_on(duckdb_connection con, const std::string& sql) {
+  DuckResult r;
+  if (duckdb_query(con, sql.c_str(), r.get()) != DuckDBSuccess) {
+    return duck_error("statement failed", duckdb_result_error(r.get()));
+  }
+  return ok_status();
+}
+
+// The column names and DuckDB types of `src->stream`, exactly as DuckDB's
+// Arrow conversion produces them: bind DuckDB's arrow_scan over a stream
+// that forwards get_schema and has no batches.
+Status probe_arrow_types(ArrowSource& src) {
+  ArrowArrayStream probe{};
+  probe.private_data = src.stream;
+  probe.get_schema = [](ArrowArrayStream* p, ArrowSchema* out) {
+    auto* inner = static_cast<ArrowArrayStream*>(p->private_data);
+    return inner->get_schema(inner, out);
+  };
+  probe.get_next = [](ArrowArrayStream*, ArrowArray* out) {
+    out->release = nullptr;
+    return 0;
+  };
+  probe.get_last_error = [](ArrowArrayStream*) -> const char* { return ""; };
+  probe.release = [](ArrowArrayStream* p) { p->release = nullptr; };
+  const std::string view = src.name + "_probe";
+  if (duckdb_arrow_scan(src.con, view.c_str(), reinterpret_cast<duckdb_arrow_stream>(&probe)) != DuckDBSuccess) {
+    return Error(ErrorCode::kInvalidArgument, "DuckDB cannot read the Arrow schema of " + src.name);
+  }
+  Status status = ok_status();
+  {
+    DuckPrepared p;
+    if (duckdb_prepare(src.con, ("SELECT * FROM " + sql_ident(view)).c_str(), p.out()) != DuckDBSuccess) {
+      status = duck_error("Arrow schema of " + src.name, duckdb_prepare_error(p.get()));
+    } else {
+      for (idx_t i = 0; i < duckdb_prepared_statement_column_count(p.get()); ++i) {
+        const char* n = duckdb_prepared_statement_column_name(p.get(), i);
+        src.names.push_back(n ? n : "");
+        duckdb_free(const_cast<char*>(n));
+        src.types.push_back(duckdb_prepared_statement_column_logical_type(p.get(), i));
+      }
+    }
+  }
+  Status dropped = run_on(src.con, "DROP VIEW IF EXISTS " + sql_ident(view));
+  return status.ok() ? dropped : status;
+}
+
+class DuckArrowView : public ArrowView {
+ public:
+  explicit DuckArrowView(std::unique_ptr<ArrowSource> src) : src_(std::move(src)) {}
+  ~DuckArrowView() override {
+    Status st = run_on(src_->con, "DROP VIEW IF EXISTS " + sql_ident(src_->name));
+    (void)st;  // the database may be closing; the view goes with it
+    std::lock_guard lock(src_->db->arrow_mu);
+    src_->db->arrow_sources.erase(src_->name);
+  }
+
+ private:
+  std::unique_ptr<ArrowSource> src_;
+};
+
+Result<std::unique_ptr<ArrowView>> make_arrow_view(const std::shared_ptr<DuckDatabase>& db, duckdb_connection con,
+                                                   const std::string& name, ArrowArrayStream* stream) {
+  auto src = std::make_unique<ArrowSource>();
+  src->db = db;
+  src->name = name;
+  src->stream = stream;
+  if (duckdb_connect(db->db, &src->con) != DuckDBSuccess) return Error(ErrorCode::kIo, "cannot connect to " + db->path);
+  {
+    std::lock_guard lock(db->arrow_mu);
+    SYNDB_RETURN_IF_ERROR(register_arrow_function(*db, con));
+    if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
+  }
+  SYNDB_RETURN_IF_ERROR(probe_arrow_types(*src));
+  ArrowSchema schema{};
+  if (stream->get_schema(stream, &schema) != 0) {
+    const char* e = stream->get_last_error(stream);
+    return Error(ErrorCode::kInvalidArgument, "Arrow stream " + name + ": " + (e && *e ? e : "no schema"));
+  }
+  duckdb_error_data err = duckdb_schema_from_arrow(src->con, &schema, &src->converted);
+  if (schema.release) schema.release(&schema);
+  if (err) {
+    Error e = duck_error("Arrow schema of " + name, duckdb_error_data_message(err));
+    duckdb_destroy_error_data(&err);
+    return e;
+  }
+  {
+    std::lock_guard lock(db->arrow_mu);
+    db->arrow_sources[name] = src.get();
+  }
+  auto view = std::make_unique<DuckArrowView>(std::move(src));
+  SYNDB_RETURN_IF_ERROR(run_on(con, "CREATE VIEW " + sql_ident(name) + " AS SELECT * FROM syndb_arrow_stream(" +
+                                        sql_quote(name) + ")"));
+  return std::unique_ptr<ArrowView>(std::move(view));
 }
 
 Error untrusted_refused(const char* what) {
@@ -221,12 +444,9 @@ class DuckWarehouse : public Warehouse {
 
   void interrupt() override { duckdb_interrupt(con_); }
 
-  Status register_arrow_view(const std::string& name, ArrowArrayStream* stream) override {
+  Result<std::unique_ptr<ArrowView>> register_arrow_view(const std::string& name, ArrowArrayStream* stream) override {
     if (untrusted_) return untrusted_refused("register_arrow_view");
-    if (duckdb_arrow_scan(con_, name.c_str(), reinterpret_cast<duckdb_arrow_stream>(stream)) != DuckDBSuccess) {
-      return Error(ErrorCode::kInvalidArgument, "cannot create Arrow view " + name);
-    }
-    return ok_status();
+    return make_arrow_view(db_, con_, name, stream);
   }
 
   Result<int> schema_version() override {
@@ -329,13 +549,18 @@ class DuckWarehouse : public Warehouse {
     }
     // DuckDB casts every column to VARCHAR itself: COLUMNS(*)::VARCHAR keeps the names.
     std::string wrapped = "SELECT COLUMNS(*)::VARCHAR FROM (" + strip_statement(sql) + ")";
-    DuckResult r;
-    if (duckdb_query(con_, wrapped.c_str(), r.get()) != DuckDBSuccess) {
-      // Not wrappable (e.g. PRAGMA): report the error of the statement itself.
+    DuckPrepared p;
+    if (duckdb_prepare(con_, wrapped.c_str(), p.out()) != DuckDBSuccess) {
+      // Not wrappable (e.g. PRAGMA, a syntax error): report the error of the statement itself.
       DuckResult direct;
       if (duckdb_query(con_, sql.c_str(), direct.get()) != DuckDBSuccess) {
         return duck_error("query failed", duckdb_result_error(direct.get()));
       }
+      return duck_error("query failed", duckdb_prepare_error(p.get()));
+    }
+    // A runtime error is the query's own: not run a second time.
+    DuckResult r;
+    if (duckdb_execute_prepared(p.get(), r.get()) != DuckDBSuccess) {
       return duck_error("query failed", duckdb_result_error(r.get()));
     }
     TextResult out;

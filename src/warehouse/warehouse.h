@@ -61,6 +61,13 @@ class Appender {
   virtual Status close() = 0;  // flushes; further appends fail
 };
 
+// A view over an Arrow stream (Warehouse::register_arrow_view); destroying
+// it drops the view.
+class ArrowView {
+ public:
+  virtual ~ArrowView() = default;
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -105,12 +112,17 @@ class Warehouse {
   virtual Result<std::unique_ptr<Warehouse>> connect(bool untrusted) = 0;
 
   // Creates the view `name` in the database's main schema (visible to every
-  // connection) scanning `stream` (DuckDB's arrow_scan): the stream is read
-  // once, by the first query of the view, and must outlive it; drop the view
-  // with execute("DROP VIEW …") afterwards. Errors: kPermissionDenied on an
-  // untrusted connection, kInvalidArgument when DuckDB refuses the stream or
-  // the name (e.g. a table of that name exists).
-  virtual Status register_arrow_view(const std::string& name, ArrowArrayStream* stream) = 0;
+  // connection) over `stream`, which must outlive the returned handle;
+  // destroying the handle drops the view. DuckDB reads the stream through a
+  // table function, single-threaded, every column of every batch (no
+  // projection or filter pushdown into the stream), in vectors of at most
+  // duckdb_vector_size() rows. The stream is read once: a second scan of the
+  // view fails the query ("already read"); copy it into a table to read it
+  // twice. A stream error (get_next != 0) fails the query with
+  // get_last_error()'s text. Errors: kPermissionDenied on an untrusted
+  // connection, kInvalidArgument when DuckDB cannot convert the schema or
+  // the name is taken.
+  virtual Result<std::unique_ptr<ArrowView>> register_arrow_view(const std::string& name, ArrowArrayStream* stream) = 0;
 
   // Cancels the query running on this connection (its stream's next() then
   // fails). Safe to call from any thread, also when nothing runs.
