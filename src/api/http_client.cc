@@ -13,6 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
 #include <optional>
 
 namespace syndb::api {
@@ -204,6 +207,29 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
   io.run();
   if (!result) return Error(ErrorCode::kInternal, fmt::format("{} {}: request did not complete", method, url));
   return std::move(*result);
+}
+
+Status wait_for_healthy_clusters(const std::string& hub_http, size_t clusters, uint32_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto resp = http_request("GET", hub_http + "/v1/federation/clusters", "", 2000);
+    if (resp.ok() && resp->status == 200) {
+      auto j = nlohmann::json::parse(resp->body, nullptr, false);
+      size_t ready = 0;
+      if (!j.is_discarded() && j.contains("clusters")) {
+        for (const auto& c : j["clusters"]) {
+          bool has_data = c.value("local", false) || !c.value("datasets", nlohmann::json::array()).empty();
+          if (c.value("state", "") == "Healthy" && has_data) ++ready;
+        }
+      }
+      if (ready >= clusters) return ok_status();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error(ErrorCode::kTimeout, "the federation at " + hub_http + " did not have " + std::to_string(clusters) +
+                                            " healthy clusters within " + std::to_string(timeout_ms) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace syndb::api

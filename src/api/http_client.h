@@ -30,4 +30,9 @@ struct HttpResponse {
 Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string& body = "",
                                   uint32_t timeout_ms = 10000, const std::string& accept = "");
 
+// Polls GET <hub_http>/v1/federation/clusters every 200 ms until at least
+// `clusters` clusters are Healthy and either hold datasets or are the hub's
+// own node. Errors: kTimeout after timeout_ms.
+Status wait_for_healthy_clusters(const std::string& hub_http, size_t clusters, uint32_t timeout_ms);
+
 }  // namespace syndb::api

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/http_client.h"
+#include "common/child_process.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "federation/membership.h"
@@ -31,68 +32,6 @@ namespace syndb::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Child {
-  std::string name;
-  pid_t pid = -1;
-  FILE* out = nullptr;
-};
-
-// Starts `argv` with stdout on a pipe and stderr appended to `log`; reads
-// stdout lines until one starts with `until` (the process is ready).
-Result<std::vector<std::string>> spawn(Child& child, const std::vector<std::string>& argv, const fs::path& log,
-                                       const std::string& until) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Error(ErrorCode::kIo, "pipe failed");
-  pid_t pid = fork();
-  if (pid < 0) return Error(ErrorCode::kIo, "fork failed");
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    int err = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (err >= 0) dup2(err, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  child.pid = pid;
-  child.out = fdopen(fds[0], "r");
-  std::vector<std::string> lines;
-  char line[1024];
-  while (child.out && fgets(line, sizeof(line), child.out)) {
-    std::string s(line);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    lines.push_back(s);
-    if (s.rfind(until, 0) == 0) return lines;
-  }
-  return Error(ErrorCode::kIo, child.name + " exited before it was ready; see " + log.string());
-}
-
-void stop(Child& c) {
-  if (c.pid > 0) {
-    kill(c.pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(c.pid, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (waitpid(c.pid, &status, WNOHANG) == 0) {
-      kill(c.pid, SIGKILL);
-      waitpid(c.pid, &status, 0);
-    }
-    c.pid = -1;
-  }
-  if (c.out) fclose(c.out);
-  c.out = nullptr;
-}
-
-std::string field(const std::vector<std::string>& lines, const std::string& prefix) {
-  for (const auto& l : lines) {
-    if (l.rfind(prefix, 0) == 0) return l.substr(prefix.size());
-  }
-  return "";
-}
 
 fs::path default_data_dir() {
   // build/syndb → <repo>/../shared/data/witvliet2021
@@ -191,13 +130,13 @@ int run_demo(const DemoOptions& o) {
     }
   }
 
-  std::vector<Child> children(1 + plan.size());
+  std::vector<ChildProcess> children(1 + plan.size());
   auto cleanup = [&] {
-    for (auto it = children.rbegin(); it != children.rend(); ++it) stop(*it);
+    for (auto it = children.rbegin(); it != children.rend(); ++it) stop_child(*it);
     if (temp) fs::remove_all(dir, ec);
   };
   children[0].name = "hub";
-  auto hub_lines = spawn(children[0],
+  auto hub_lines = spawn_child(children[0],
                          {exe, "hub", "--key", (dir / "hub.key").string(), "--listen", "/ip4/127.0.0.1/tcp/0",
                           "--data-dir", (dir / "hub").string(), "--http-listen", "127.0.0.1:" + std::to_string(o.http_port),
                           "--name", "hub", "--federation-file", fed_file, "--health-interval-ms", "1000",
@@ -209,14 +148,14 @@ int run_demo(const DemoOptions& o) {
     cleanup();
     return 1;
   }
-  std::string hub_addr = field(*hub_lines, "listening ");
-  std::string hub_http = field(*hub_lines, "http ");
-  std::string hub_flight_sql = field(*hub_lines, "flight_sql ");
+  std::string hub_addr = line_field(*hub_lines, "listening ");
+  std::string hub_http = line_field(*hub_lines, "http ");
+  std::string hub_flight_sql = line_field(*hub_lines, "flight_sql ");
   std::fprintf(stderr, "demo: hub at %s, HTTP API %s\n", hub_addr.c_str(), hub_http.c_str());
   for (size_t i = 0; i < plan.size(); ++i) {
-    Child& c = children[i + 1];
+    ChildProcess& c = children[i + 1];
     c.name = plan[i].name;
-    auto lines = spawn(c,
+    auto lines = spawn_child(c,
                        {exe, "node", "--key", (dir / (c.name + ".key")).string(), "--listen", "/ip4/127.0.0.1/tcp/0",
                         "--data-dir", (dir / c.name).string(), "--name", c.name, "--bootstrap", hub_addr,
                         "--federation-file", fed_file, "--flight-listen", "127.0.0.1:0"},
@@ -226,29 +165,13 @@ int run_demo(const DemoOptions& o) {
       cleanup();
       return 1;
     }
-    std::fprintf(stderr, "demo: node %s at %s\n", c.name.c_str(), field(*lines, "listening ").c_str());
+    std::fprintf(stderr, "demo: node %s at %s\n", c.name.c_str(), line_field(*lines, "listening ").c_str());
   }
 
   // Wait until the hub sees every node Healthy with its datasets.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool ready = false;
-  while (!ready && std::chrono::steady_clock::now() < deadline) {
-    auto resp = api::http_request("GET", hub_http + "/v1/federation/clusters", "", 2000);
-    if (resp.ok() && resp->status == 200) {
-      auto j = nlohmann::json::parse(resp->body, nullptr, false);
-      size_t healthy_with_data = 0;
-      if (!j.is_discarded()) {
-        for (const auto& c : j["clusters"]) {
-          bool has_data = c.value("local", false) || !c.value("datasets", nlohmann::json::array()).empty();
-          if (c.value("state", "") == "Healthy" && has_data) ++healthy_with_data;
-        }
-      }
-      ready = healthy_with_data == children.size();
-    }
-    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  if (!ready) {
-    std::fprintf(stderr, "syndb demo: the federation did not become healthy within 60 s; logs in %s\n", dir.c_str());
+  Status healthy = api::wait_for_healthy_clusters(hub_http, children.size(), 60000);
+  if (!healthy.ok()) {
+    std::fprintf(stderr, "syndb demo: %s; logs in %s\n", healthy.error().message().c_str(), dir.c_str());
     temp = false;  // keep the logs
     cleanup();
     return 1;

@@ -261,6 +261,10 @@ Result<std::unique_ptr<FederatedEngine>> FederatedEngine::create(const federatio
   warehouse::OpenOptions o;
   o.sandbox = true;
   o.memory_limit = config.memory_limit;
+  // One thread: the query's own. A fragment scan blocks while it waits for
+  // batches; with worker threads DuckDB's client thread busy-polls for tasks
+  // meanwhile, taking a core from the nodes (measured: ~0.4 s CPU per query).
+  o.threads = 1;
   SYNDB_ASSIGN_OR_RETURN(auto merge, warehouse::open_duckdb(":memory:", o));
   auto impl = std::unique_ptr<Impl>(new Impl{registry, hub_warehouse, std::move(tickets), key, std::move(config),
                                              std::move(merge), {}, {}, {}, {}, {}});

@@ -115,3 +115,5 @@ void* duckdb_symbol(const char* name);
 #define duckdb_selection_vector_get_data_ptr SYNDB_DUCKDB_CALL(duckdb_selection_vector_get_data_ptr)
 #define duckdb_vector_size SYNDB_DUCKDB_CALL(duckdb_vector_size)
 #define duckdb_execute_prepared SYNDB_DUCKDB_CALL(duckdb_execute_prepared)
+#define duckdb_create_data_chunk SYNDB_DUCKDB_CALL(duckdb_create_data_chunk)
+#define duckdb_vector_copy_sel SYNDB_DUCKDB_CALL(duckdb_vector_copy_sel)

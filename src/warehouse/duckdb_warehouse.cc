@@ -56,6 +56,9 @@ class DuckArrowStream : public ArrowStream {
  public:
   DuckArrowStream() = default;
   ~DuckArrowStream() override {
+    if (pending_) duckdb_destroy_data_chunk(&pending_);
+    if (identity_) duckdb_destroy_selection_vector(identity_);
+    for (auto& t : types_) duckdb_destroy_logical_type(&t);
     if (options_) duckdb_destroy_arrow_options(&options_);
     duckdb_destroy_result(&result_);
   }
@@ -65,14 +68,12 @@ class DuckArrowStream : public ArrowStream {
     }
     options_ = duckdb_result_get_arrow_options(&result_);
     idx_t n = duckdb_column_count(&result_);
-    std::vector<duckdb_logical_type> types(n);
     std::vector<const char*> names(n);
     for (idx_t i = 0; i < n; ++i) {
-      types[i] = duckdb_column_logical_type(&result_, i);
+      types_.push_back(duckdb_column_logical_type(&result_, i));
       names[i] = duckdb_column_name(&result_, i);
     }
-    duckdb_error_data err = duckdb_to_arrow_schema(options_, types.data(), names.data(), n, schema_.get());
-    for (auto& t : types) duckdb_destroy_logical_type(&t);
+    duckdb_error_data err = duckdb_to_arrow_schema(options_, types_.data(), names.data(), n, schema_.get());
     if (err) {
       Error e = duck_error("arrow schema", duckdb_error_data_message(err));
       duckdb_destroy_error_data(&err);
@@ -82,11 +83,32 @@ class DuckArrowStream : public ArrowStream {
   }
   const ArrowSchema& schema() const override { return *schema_.get(); }
   Result<bool> next(OwnedArrowArray* out) override {
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(result_);
+    duckdb_data_chunk chunk = take();
     if (!chunk) {
       const char* e = duckdb_result_error(&result_);
       if (e && *e) return duck_error("query failed", e);
       return false;
+    }
+    // A streaming result hands out the pipeline's chunks as they come: after
+    // a selective filter, thousands of chunks of a row or two. Pack them into
+    // full vectors, so every Arrow batch (and Flight message) carries rows.
+    const idx_t capacity = duckdb_vector_size();
+    if (duckdb_data_chunk_get_size(chunk) < capacity / 2) {
+      duckdb_data_chunk packed = duckdb_create_data_chunk(types_.data(), types_.size());
+      idx_t filled = 0;
+      while (chunk) {
+        const idx_t n = duckdb_data_chunk_get_size(chunk);
+        if (filled + n > capacity) {
+          pending_ = chunk;
+          break;
+        }
+        append(chunk, packed, filled);
+        filled += n;
+        duckdb_destroy_data_chunk(&chunk);
+        chunk = filled < capacity ? take() : nullptr;
+      }
+      duckdb_data_chunk_set_size(packed, filled);
+      chunk = packed;
     }
     out->reset();
     duckdb_error_data err = duckdb_data_chunk_to_arrow(options_, chunk, out->get());
@@ -100,8 +122,30 @@ class DuckArrowStream : public ArrowStream {
   }
 
  private:
+  duckdb_data_chunk take() {
+    duckdb_data_chunk c = pending_ ? pending_ : duckdb_fetch_chunk(result_);
+    pending_ = nullptr;
+    return c;
+  }
+  // Copies every row of `src` into `dst` from row `at`.
+  void append(duckdb_data_chunk src, duckdb_data_chunk dst, idx_t at) {
+    const idx_t n = duckdb_data_chunk_get_size(src);
+    if (!identity_) {
+      identity_ = duckdb_create_selection_vector(duckdb_vector_size());
+      sel_t* idx = duckdb_selection_vector_get_data_ptr(identity_);
+      for (idx_t i = 0; i < duckdb_vector_size(); ++i) idx[i] = static_cast<sel_t>(i);
+    }
+    for (idx_t c = 0; c < types_.size(); ++c) {
+      duckdb_vector_copy_sel(duckdb_data_chunk_get_vector(src, c), duckdb_data_chunk_get_vector(dst, c), identity_, n,
+                             0, at);
+    }
+  }
+
   duckdb_result result_{};
   duckdb_arrow_options options_ = nullptr;
+  std::vector<duckdb_logical_type> types_;
+  duckdb_data_chunk pending_ = nullptr;  // fetched, not yet handed out
+  duckdb_selection_vector identity_ = nullptr;  // 0, 1, 2, … for append()
   OwnedArrowSchema schema_;
 };
 
