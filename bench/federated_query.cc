@@ -6,8 +6,8 @@
 //   build/bench/federated_query [ROWS_PER_NODE=10000000] [RUNS=5]
 //
 // Targets: aggregates within 1.5x of the single DuckDB, selective filters
-// within 2x, and the hub's resident memory growing by less than a tenth of
-// the bytes of a large result it streams (no full materialisation). The hub
+// within 2x, and the hub's resident memory growing by less than 64 MB while
+// it streams a result of hundreds of MB (no full materialisation). The hub
 // and nodes are `syndb hub|node` processes on loopback (build/syndb). Prints
 // a markdown table; exit 1 when something fails (not when a target is missed).
 // FEDBENCH_KEEP=1 leaves the federation running and its directory in place.
@@ -133,6 +133,9 @@ Outcome run_federated(flight::FlightClient& client, const flight::CallOptions& a
   o.ms = ms_since(start);
   return o;
 }
+
+// The hub's resident memory may grow by at most this while streaming (bytes).
+constexpr double kHubGrowthLimit = 64e6;
 
 struct Query {
   const char* kind;  // aggregate | filter | stream
@@ -299,10 +302,12 @@ int main(int argc, char** argv) {
                 target == 0 ? "" : (pass ? "PASS" : "FAIL"));
     std::fflush(stdout);
   }
+  // Bounded: the hub holds a few queued batches per fragment and DuckDB's
+  // vectors in flight, whatever the result size.
   const double growth = static_cast<double>(rss_peak - rss_before);
-  const bool mem_pass = growth < 0.1 * static_cast<double>(stream_bytes);
-  std::printf("| memory | hub RSS growth while streaming %.1f MB of Arrow IPC | | %.1f MB before | %.1f MB peak | %.3f | < 0.1 | %s |\n",
-              stream_bytes / 1e6, rss_before / 1e6, rss_peak / 1e6, growth / static_cast<double>(stream_bytes),
+  const bool mem_pass = growth < kHubGrowthLimit;
+  std::printf("| memory | hub RSS while streaming the %.1f MB result: %.1f MB before, %.1f MB peak | | | | +%.1f MB | < +%.0f MB | %s |\n",
+              stream_bytes / 1e6, rss_before / 1e6, rss_peak / 1e6, growth / 1e6, kHubGrowthLimit / 1e6,
               mem_pass ? "PASS" : "FAIL");
   std::printf("\n%lld rows per node × 3 nodes (hub + 3 `syndb node` processes on loopback); median of %d runs "
               "after one warm-up (the stream: one run); %u cores.\n",

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -194,6 +196,18 @@ struct FederatedEngine::Impl {
     return in;
   }
 
+  // One Flight client (gRPC channel) per node endpoint, reused by every
+  // query: a new channel costs a TCP and HTTP/2 handshake per fragment.
+  std::mutex clients_mu;
+  std::map<std::string, std::shared_ptr<flight::FlightClient>> clients;
+  Result<std::shared_ptr<flight::FlightClient>> client(const std::string& uri) {
+    std::lock_guard lock(clients_mu);
+    auto it = clients.find(uri);
+    if (it != clients.end()) return it->second;
+    SYNDB_ASSIGN_OR_RETURN(auto c, flight::FlightClient::connect(uri));
+    return clients[uri] = std::shared_ptr<flight::FlightClient>(std::move(c));
+  }
+
   Result<Plan> plan(const PlannerInput& in) {
     std::lock_guard lock(mu);
     return plan_query(*parser, in);
@@ -267,7 +281,7 @@ Result<std::unique_ptr<FederatedEngine>> FederatedEngine::create(const federatio
   o.threads = 1;
   SYNDB_ASSIGN_OR_RETURN(auto merge, warehouse::open_duckdb(":memory:", o));
   auto impl = std::unique_ptr<Impl>(new Impl{registry, hub_warehouse, std::move(tickets), key, std::move(config),
-                                             std::move(merge), {}, {}, {}, {}, {}});
+                                             std::move(merge), {}, {}, {}, {}, {}, {}, {}});
   SYNDB_ASSIGN_OR_RETURN(impl->hub_conn, hub_warehouse.connect(true));
   SYNDB_ASSIGN_OR_RETURN(impl->parser, impl->merge_db->connect(true));
   for (const auto& t : warehouse::data_tables()) {
@@ -370,33 +384,41 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     }
   }
 
-  // Tickets (the nodes check their policies here).
+  // Tickets (the nodes check their policies here), requested in parallel.
   std::vector<Fetch> fetches;
   std::map<size_t, Clock::time_point> node_start;
+  std::vector<std::future<Result<syndb::pb::FlightEndpoint>>> pending;
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     for (size_t c : targets[s]) {
-      if (missing.count(c)) continue;
-      const auto& cl = snap->clusters[c];
       syndb::pb::GetFlightEndpoint req;
       req.set_sql(plan.scans[s].fragment_sql);
       req.set_dataset_id(plan.scans[s].table);
       if (!node_start.count(c)) node_start[c] = Clock::now();
-      auto ep = I.tickets(cl.peer_id, req, I.config.ticket_timeout_ms);
-      if (!ep.ok()) {
-        if (unreachable(ep.error())) {
-          mark_missing(c, ep.error().message(), {node_datasets[c].begin(), node_datasets[c].end()});
-          continue;
-        }
-        std::string msg = ep.error().message();
-        if (msg.rfind("peer: ", 0) == 0) msg = msg.substr(6);
-        ErrorCode code = msg.find("aggregate_only") != std::string::npos || msg.find("not allowed") != std::string::npos
-                             ? ErrorCode::kPermissionDenied
-                             : ep.error().code();
-        return Error(code, "node " + cl.name + " refused the query: " + msg);
-      }
-      fetches.push_back({s, c, std::move(ep).value()});
+      fetches.push_back({s, c, {}});
+      pending.push_back(std::async(std::launch::async, [&I, peer = snap->clusters[c].peer_id, req] {
+        return I.tickets(peer, req, I.config.ticket_timeout_ms);
+      }));
     }
   }
+  std::optional<Error> refused;
+  for (size_t i = 0; i < fetches.size(); ++i) {
+    auto ep = pending[i].get();
+    const size_t c = fetches[i].node;
+    const auto& cl = snap->clusters[c];
+    if (ep.ok()) {
+      fetches[i].endpoint = std::move(ep).value();
+    } else if (unreachable(ep.error())) {
+      mark_missing(c, ep.error().message(), {node_datasets[c].begin(), node_datasets[c].end()});
+    } else if (!refused) {
+      std::string msg = ep.error().message();
+      if (msg.rfind("peer: ", 0) == 0) msg = msg.substr(6);
+      ErrorCode code = msg.find("aggregate_only") != std::string::npos || msg.find("not allowed") != std::string::npos
+                           ? ErrorCode::kPermissionDenied
+                           : ep.error().code();
+      refused = Error(code, "node " + cl.name + " refused the query: " + msg);
+    }
+  }
+  if (refused) return *refused;
   // A node that failed one ticket contributes nothing: its other fragments are dropped too.
   fetches.erase(std::remove_if(fetches.begin(), fetches.end(), [&](const Fetch& f) { return missing.count(f.node) > 0; }),
                 fetches.end());
@@ -470,8 +492,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     flight::CallOptions call;
     call.headers = flight::fragment_headers(endpoint.ticket(), I.key);
     call.timeout_ms = I.config.statement_timeout_ms;
-    state->fetchers.emplace_back([q, st, name, peer, started, endpoint, call] {
-      auto client = flight::FlightClient::connect(endpoint.uri());
+    auto client = I.client(endpoint.uri());
+    state->fetchers.emplace_back([q, st, name, peer, started, endpoint, call, client] {
       Status status = client.ok() ? ok_status() : Status(client.error());
       int64_t rows = 0;
       flight::FlightClient::Stats stats;
