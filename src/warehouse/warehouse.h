@@ -85,9 +85,9 @@ class Warehouse {
   // Runs statements that return nothing interesting (DDL, INSERT …).
   virtual Status execute(const std::string& sql) = 0;
   // Runs a query and streams its result as Arrow batches of at most
-  // duckdb_vector_size() (2048) rows; sparse chunks (after a selective
-  // filter) are packed, so a batch holds at least 1024 rows unless the
-  // result ends. Errors: kInvalidArgument with DuckDB's message.
+  // duckdb_vector_size() (2048) rows; DuckDB's sparse chunks (a row or two
+  // after a selective filter) are packed together up to that size. Errors:
+  // kInvalidArgument with DuckDB's message.
   virtual Result<std::unique_ptr<ArrowStream>> query_arrow(const std::string& sql) = 0;
   // Runs a query and returns its rows as text (for the CLI and tests; small results).
   virtual Result<TextResult> query_text(const std::string& sql) = 0;
