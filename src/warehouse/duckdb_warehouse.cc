@@ -366,15 +366,18 @@ Status run_on(duckdb_connection con, const std::string& sql) {
   return ok_status();
 }
 
-// The column names and DuckDB types of `src->stream`, exactly as DuckDB's
-// Arrow conversion produces them: bind DuckDB's arrow_scan over a stream
-// that forwards get_schema and has no batches.
-Status probe_arrow_types(ArrowSource& src) {
+// The column names and DuckDB types of `schema` (the stream's), exactly as
+// DuckDB's Arrow conversion produces them: bind DuckDB's arrow_scan over a
+// stream that has no batches. arrow_scan never releases the schemas it gets
+// (the producer owns them), so the probe lends out `schema` with a no-op
+// release.
+Status probe_arrow_types(ArrowSource& src, ArrowSchema& schema) {
   ArrowArrayStream probe{};
-  probe.private_data = src.stream;
+  probe.private_data = &schema;
   probe.get_schema = [](ArrowArrayStream* p, ArrowSchema* out) {
-    auto* inner = static_cast<ArrowArrayStream*>(p->private_data);
-    return inner->get_schema(inner, out);
+    *out = *static_cast<ArrowSchema*>(p->private_data);
+    out->release = [](ArrowSchema* s) { s->release = nullptr; };
+    return 0;
   };
   probe.get_next = [](ArrowArrayStream*, ArrowArray* out) {
     out->release = nullptr;
@@ -430,14 +433,13 @@ Result<std::unique_ptr<ArrowView>> make_arrow_view(const std::shared_ptr<DuckDat
     SYNDB_RETURN_IF_ERROR(register_arrow_function(*db, con));
     if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
   }
-  SYNDB_RETURN_IF_ERROR(probe_arrow_types(*src));
-  ArrowSchema schema{};
-  if (stream->get_schema(stream, &schema) != 0) {
+  OwnedArrowSchema schema;
+  if (stream->get_schema(stream, schema.get()) != 0) {
     const char* e = stream->get_last_error(stream);
     return Error(ErrorCode::kInvalidArgument, "Arrow stream " + name + ": " + (e && *e ? e : "no schema"));
   }
-  duckdb_error_data err = duckdb_schema_from_arrow(src->con, &schema, &src->converted);
-  if (schema.release) schema.release(&schema);
+  SYNDB_RETURN_IF_ERROR(probe_arrow_types(*src, *schema.get()));
+  duckdb_error_data err = duckdb_schema_from_arrow(src->con, schema.get(), &src->converted);
   if (err) {
     Error e = duck_error("Arrow schema of " + name, duckdb_error_data_message(err));
     duckdb_destroy_error_data(&err);
