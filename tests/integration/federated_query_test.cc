@@ -229,6 +229,30 @@ TEST_F(FederatedQuery, ProvenanceNamesNodesDatasetsAndCitations) {
   EXPECT_NE(p["fragments"][0].get<std::string>().find("count_star()"), std::string::npos) << p.dump();
 }
 
+TEST_F(FederatedQuery, ConcurrentAndRepeatedQueriesEachGetTheWholeAnswer) {
+  // The hub reuses a statement's plan (and its view names) only when no
+  // other query holds it; identical statements at the same time must still
+  // each read their own fragments, and a repeat must read fresh ones.
+  const std::string join =
+      "SELECT d.stage, count(*) AS n FROM synapse s JOIN dataset d ON d.id = s.dataset_id "
+      "WHERE s.post IN ('AVAL', 'AVAR') GROUP BY d.stage";
+  const std::string agg = "SELECT pre, count(*) AS n, sum(size) AS total FROM synapse GROUP BY pre";
+  json want_join = Sorted(OracleRows(*oracle_, join)), want_agg = Sorted(OracleRows(*oracle_, agg));
+  ASSERT_FALSE(want_join.empty());
+  for (int round = 0; round < 2; ++round) {
+    std::vector<json> got(6);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+      threads.emplace_back([&, i] { got[i] = Ask(i % 2 ? agg : join); });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(got[i].contains("rows")) << got[i].dump();
+      EXPECT_TRUE(SameValue(Sorted(got[i]["rows"]), i % 2 ? want_agg : want_join)) << "round " << round << ", query " << i;
+    }
+  }
+}
+
 TEST_F(FederatedQuery, BadQueriesAreClearErrors) {
   int status = 0;
   json j = Ask("SELECT * FROM nosuchtable", false, &status);
