@@ -20,6 +20,11 @@ class QueryEngine {
   virtual Result<OwnedArrowSchema> schema(const std::string& sql) = 0;
   // Runs `sql`, streaming its result.
   virtual Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) = 0;
+  // Application metadata for the client, computed after the last batch of
+  // `stream` (what execute() returned) and sent as the app_metadata of the
+  // stream's last FlightData (Flight.proto); "" for none. The federated
+  // engine sends the result's provenance (JSON).
+  virtual std::string trailing_app_metadata(const warehouse::ArrowStream& stream) const { return ""; }
 };
 
 // Runs each statement on its own untrusted (SELECT-only) connection to

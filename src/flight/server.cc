@@ -110,7 +110,7 @@ class MessageQueue {
 
 grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* ctx,
                           grpc::ServerWriter<fpb::FlightData>* writer, const QueryDeadline* deadline,
-                          StreamStats* stats) {
+                          StreamStats* stats, const std::function<std::string()>& trailing_app_metadata) {
   auto failed = [deadline](const Error& e) {
     if (deadline && deadline->expired()) {
       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "query timed out: " + e.message());
@@ -123,9 +123,19 @@ grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* c
     arrow::IpcEncoder encoder;
     Status st = encoder.set_schema(stream.schema());
     if (!st.ok()) return queue.finish(failed(st.error()));
+    // With trailing metadata, each message waits for the next one, so the
+    // last can carry it (a metadata-only FlightData trips some clients).
+    const bool hold = static_cast<bool>(trailing_app_metadata);
+    std::optional<fpb::FlightData> held;
+    auto send = [&](fpb::FlightData data) {
+      if (!hold) return queue.push(std::move(data));
+      bool ok = !held || queue.push(std::move(*held));
+      held = std::move(data);
+      return ok;
+    };
     fpb::FlightData schema;
     to_flight_data(encoder.schema_message(), &schema);
-    if (!queue.push(std::move(schema))) return queue.finish(grpc::Status::CANCELLED);
+    if (!send(std::move(schema))) return queue.finish(grpc::Status::CANCELLED);
     for (;;) {
       OwnedArrowArray batch;
       auto more = stream.next(&batch);
@@ -137,10 +147,14 @@ grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* c
         fpb::FlightData data;
         to_flight_data(m, &data);
         produced.body_bytes += m.body_length;
-        if (!queue.push(std::move(data))) return queue.finish(grpc::Status::CANCELLED);
+        if (!send(std::move(data))) return queue.finish(grpc::Status::CANCELLED);
       }
       ++produced.batches;
       produced.rows += batch->length;
+    }
+    if (held) {
+      held->set_app_metadata(trailing_app_metadata());
+      if (!queue.push(std::move(*held))) return queue.finish(grpc::Status::CANCELLED);
     }
     queue.finish(grpc::Status::OK);
   });

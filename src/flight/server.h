@@ -2,6 +2,8 @@
 // mapping, and DoGet streaming of a warehouse result as FlightData.
 #pragma once
 
+#include <functional>
+
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -64,9 +66,13 @@ struct StreamStats {
 // messages, so computing and sending overlap. Returns OK at the
 // end of the result; CANCELLED when the client went away; DEADLINE_EXCEEDED
 // when `deadline` (may be null) expired; the query's error otherwise.
+// `trailing_app_metadata` (optional) is called after the last batch; its
+// result becomes the app_metadata of the last message (the Schema message
+// when there are no batches).
 grpc::Status write_stream(warehouse::ArrowStream& stream, grpc::ServerContext* ctx,
                           grpc::ServerWriter<fpb::FlightData>* writer, const QueryDeadline* deadline,
-                          StreamStats* stats = nullptr);
+                          StreamStats* stats = nullptr,
+                          const std::function<std::string()>& trailing_app_metadata = {});
 
 // A running gRPC server (HTTP/2 over TCP, plaintext). Services are not owned
 // and must outlive it. Calls run on gRPC's own thread pool.

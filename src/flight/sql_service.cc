@@ -367,7 +367,9 @@ grpc::Status FlightSqlService::run(grpc::ServerContext* ctx, const Plan& plan,
     if (!st.ok()) return to_grpc(st.error());
     stream = std::make_unique<TableStream>(std::move(schema), std::move(batch));
   }
-  return write_stream(*stream, ctx, writer, nullptr);
+  if (plan.kind != Plan::Kind::kStatement) return write_stream(*stream, ctx, writer, nullptr);
+  return write_stream(*stream, ctx, writer, nullptr, nullptr,
+                      [&] { return engine_.trailing_app_metadata(*stream); });
 }
 
 grpc::Status FlightSqlService::describe(const grpc::ServerContext& ctx, const fpb::FlightDescriptor& descriptor,

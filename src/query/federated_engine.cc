@@ -351,6 +351,10 @@ Result<std::unique_ptr<warehouse::ArrowStream>> FederatedEngine::execute(const s
   return std::unique_ptr<warehouse::ArrowStream>(std::move(r));
 }
 
+std::string FederatedEngine::trailing_app_metadata(const warehouse::ArrowStream& stream) const {
+  return static_cast<const FederatedResult&>(stream).provenance().to_json().dump();
+}
+
 namespace {
 
 // One fragment to fetch: a ticket from one node for one table.

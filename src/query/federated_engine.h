@@ -94,6 +94,8 @@ class FederatedEngine final : public flight::QueryEngine {
   // flight::QueryEngine (Flight SQL): run() without allow_partial.
   Result<OwnedArrowSchema> schema(const std::string& sql) override;
   Result<std::unique_ptr<warehouse::ArrowStream>> execute(const std::string& sql) override;
+  // The provenance (Provenance::to_json) of a finished result from execute().
+  std::string trailing_app_metadata(const warehouse::ArrowStream& stream) const override;
 
   struct Impl;
 

@@ -143,6 +143,18 @@ TEST_F(FlightSqlInterop, RustClientAndGrpcJsReadWhatDuckDbReturns) {
       EXPECT_TRUE(g["columns"] == expected[i]["columns"]) << client << " values of " << queries[i];
     }
   }
+  // Every statement ends with one metadata-only message: the provenance.
+  ASSERT_EQ(got["grpc_provenance"].size(), queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const json& p = got["grpc_provenance"][i];
+    EXPECT_EQ(p.value("complete", false), true) << queries[i] << ": " << p.dump();
+    EXPECT_TRUE(p.contains("nodes") && p.contains("datasets") && p.contains("fragments")) << p.dump();
+  }
+  const json& synapses = got["grpc_provenance"][0];
+  ASSERT_EQ(synapses["datasets"].size(), 2u) << synapses.dump();
+  EXPECT_EQ(synapses["datasets"][0]["id"], "/toronto/witvliet2021/dataset1");
+  EXPECT_EQ(synapses["nodes"][0]["rows"], expected[8]["columns"][0].size())
+      << "ORDER BY ALL LIMIT 3000: the hub reads every synapse row";
   // The empty result is a schema with no rows; the full table spans many messages.
   EXPECT_EQ(expected[7]["columns"][0].size(), 0u);
   EXPECT_GT(expected[8]["columns"][0].size(), 5000u);

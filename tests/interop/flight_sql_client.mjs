@@ -73,11 +73,16 @@ function reframe(messages) {
   return Buffer.concat(parts);
 }
 
-function doGet(ticket, tok) {
+// Resolves to the data messages; `trailers` gets every non-empty
+// app_metadata (the hub puts the provenance on the last message).
+function doGet(ticket, tok, trailers = []) {
   return new Promise((resolve, reject) => {
     const messages = [];
     const call = flight.DoGet({ ticket }, metadata(tok));
-    call.on('data', (m) => { if (m.data_header.length > 0) messages.push(m); });
+    call.on('data', (m) => {
+      if (m.data_header.length > 0) messages.push(m);
+      if (m.app_metadata.length > 0) trailers.push(m.app_metadata.toString('utf8'));
+    });
     call.on('error', reject);
     call.on('end', () => resolve(messages));
   });
@@ -86,7 +91,9 @@ function doGet(ticket, tok) {
 async function viaGrpc(sql) {
   const info = await getFlightInfo(packAny('CommandStatementQuery', { query: sql }), token);
   if (info.endpoint.length !== 1) throw new Error(`expected one endpoint, got ${info.endpoint.length}`);
-  const messages = await doGet(info.endpoint[0].ticket.ticket, token);
+  const trailers = [];
+  const messages = await doGet(info.endpoint[0].ticket.ticket, token, trailers);
+  out.grpc_provenance.push(trailers.length === 1 ? JSON.parse(trailers[0]) : { trailers: trailers.length });
   const table = tableFromIPC(reframe(messages));
   // The FlightInfo schema must describe the stream exactly.
   const planned = tableFromIPC(Buffer.concat([info.schema, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])]));
@@ -98,7 +105,7 @@ async function viaGrpc(sql) {
 // --- the Rust Flight SQL client ------------------------------------------------
 const rust = await createFlightSqlClient({ host, port: Number(port), tls: false, headers: [], token });
 
-const out = { rust: [], grpc: [] };
+const out = { rust: [], grpc: [], grpc_provenance: [] };
 for (const sql of queries) {
   try {
     out.rust.push(canonical(tableFromIPC(await rust.query(sql))));
