@@ -75,6 +75,19 @@ std::string in_list(const std::vector<std::string>& ids) {
   return s + ")";
 }
 
+// `sql` with every SynDB table shadowed by a CTE holding only the rows of
+// the datasets `ids`.
+std::string narrowed(const std::string& sql, const std::vector<std::string>& ids) {
+  std::string ctes;
+  const std::string list = in_list(ids);
+  for (const auto& t : warehouse::data_tables()) {
+    if (!t.dataset_column) continue;
+    ctes += std::string(ctes.empty() ? "WITH " : ", ") + t.name + " AS (SELECT * FROM main." + t.name + " WHERE " +
+            t.dataset_column + " IN " + list + ")";
+  }
+  return ctes + " SELECT * FROM (" + sql + ") AS syndb_fragment";
+}
+
 }  // namespace
 
 Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fragment, bool admitted_requester) {
@@ -82,7 +95,7 @@ Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fra
   SYNDB_RETURN_IF_ERROR(check_tables(node));
 
   SYNDB_ASSIGN_OR_RETURN(auto rows, w.query_text("SELECT id, policy, coalesce(policy_k, 0) FROM main.dataset ORDER BY id"));
-  std::vector<std::string> readable;
+  std::vector<std::string> readable, aggregate_only;
   std::string aggregate_dataset;
   int k = 0;
   for (const auto& r : rows.rows) {
@@ -92,6 +105,7 @@ Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fra
       readable.push_back(id);
     } else if (policy == "aggregate_only") {
       readable.push_back(id);
+      aggregate_only.push_back(id);
       if (policy_k > k) {
         k = policy_k;
         aggregate_dataset = id;
@@ -99,17 +113,8 @@ Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fra
     }
   }
 
-  std::string sql = fragment;
-  if (readable.size() != rows.rows.size()) {
-    std::string ctes;
-    const std::string ids = in_list(readable);
-    for (const auto& t : warehouse::data_tables()) {
-      if (!t.dataset_column) continue;
-      ctes += std::string(ctes.empty() ? "WITH " : ", ") + t.name + " AS (SELECT * FROM main." + t.name + " WHERE " +
-              t.dataset_column + " IN " + ids + ")";
-    }
-    sql = ctes + " SELECT * FROM (" + fragment + ") AS syndb_fragment";
-  }
+  const std::string sql =
+      readable.size() == rows.rows.size() ? fragment : narrowed(fragment, readable);
   if (k == 0) return sql;
 
   // aggregate_only(k): the shape first, then the group sizes.
@@ -129,16 +134,20 @@ Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fra
                                     {"distinct", false}, {"is_operator", false}, {"export_state", false},
                                     {"catalog", ""}});
   counted["modifiers"] = json::array();  // ORDER BY / LIMIT do not change group sizes
+  // Every group the query could show, HAVING or not, counted over the
+  // aggregate_only datasets' rows alone: a group with 1 protected row among
+  // k public ones would reveal it (the public rows can be subtracted).
+  counted["having"] = nullptr;
   SYNDB_ASSIGN_OR_RETURN(std::string counted_sql, warehouse::render_select(w, counted));
-  std::string check = sql;
-  check.replace(check.rfind(fragment), fragment.size(), counted_sql);
+  const std::string check = narrowed(counted_sql, aggregate_only);
   SYNDB_ASSIGN_OR_RETURN(auto small, w.query_text("SELECT count(*) FROM (" + check +
                                                   ") AS g WHERE g.syndb_group_rows BETWEEN 1 AND " +
                                                   std::to_string(k - 1)));
   const std::string n = small.rows.empty() ? "0" : small.rows[0][0].value_or("0");
   if (n != "0") {
     return Error(ErrorCode::kPermissionDenied,
-                 refusal + "the query would reveal " + n + " group(s) of fewer than " + std::to_string(k) + " rows");
+                 refusal + "the query would reveal " + n + " group(s) with fewer than " + std::to_string(k) +
+                     " rows from aggregate_only datasets");
   }
   return sql;
 }

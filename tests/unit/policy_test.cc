@@ -85,7 +85,8 @@ TEST_F(PolicyTest, AggregateOnlyAllowsLargeGroupsAndRefusesRowsAndSmallGroups) {
   auto small = apply_policy(*untrusted_, "SELECT pre, count(*) FROM synapse GROUP BY pre", true);
   ASSERT_FALSE(small.ok());
   EXPECT_EQ(small.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_NE(small.error().message().find("1 group(s) of fewer than 3 rows"), std::string::npos)
+  EXPECT_NE(small.error().message().find("1 group(s) with fewer than 3 rows from aggregate_only datasets"),
+            std::string::npos)
       << small.error().message();
 
   auto big = apply_policy(*untrusted_, "SELECT pre, count(*) AS n FROM synapse WHERE pre = 'A' GROUP BY pre", true);
@@ -98,6 +99,26 @@ TEST_F(PolicyTest, AggregateOnlyAllowsLargeGroupsAndRefusesRowsAndSmallGroups) {
   EXPECT_TRUE(apply_policy(*untrusted_, "SELECT count(*), avg(synapse_id) FROM synapse", true).ok());
   // A column outside the aggregates reveals rows.
   EXPECT_FALSE(apply_policy(*untrusted_, "SELECT pre, count(*) FROM synapse GROUP BY post", true).ok());
+}
+
+TEST_F(PolicyTest, AggregateOnlyCountsOnlyItsOwnRowsPerGroup) {
+  AddAggregateOnly(3);
+  // Group post = 'B' holds 3 rows (public 1, members 3, aggregate_only 10),
+  // but only one of them is protected: subtracting the readable rows would
+  // reveal row 10. HAVING does not help, the group is still there to see.
+  for (const char* sql : {"SELECT post, count(*), sum(synapse_id) FROM synapse WHERE synapse_id IN (1, 3, 10) GROUP BY post",
+                          "SELECT post, count(*) FROM synapse WHERE synapse_id IN (1, 3, 10) GROUP BY post "
+                          "HAVING count(*) >= 3"}) {
+    auto r = apply_policy(*untrusted_, sql, true);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied);
+  }
+  // Groups with no protected row are fine, whatever their size.
+  auto pub = apply_policy(*untrusted_, "SELECT post, count(*) FROM synapse WHERE synapse_id IN (1, 2) GROUP BY post", true);
+  ASSERT_TRUE(pub.ok()) << pub.error().message();
+  auto r = untrusted_->query_text(*pub);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 2u);
 }
 
 }  // namespace
