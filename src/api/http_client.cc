@@ -27,7 +27,6 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr size_t kMaxResponseBody = 64u << 20;
 
 struct ParsedUrl {
   std::string host;       // without brackets

@@ -13,6 +13,10 @@
 
 namespace syndb::api {
 
+// The largest response body http_request reads, and the largest result
+// POST /v1/query builds (larger ones stream over Flight SQL), in bytes.
+constexpr size_t kMaxResponseBody = 64u << 20;
+
 struct HttpResponse {
   int status = 0;
   std::string body;

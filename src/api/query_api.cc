@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/http_client.h"
 #include "arrow/ipc_writer.h"
 #include "arrow/schema.h"
 
@@ -58,6 +59,15 @@ std::string csv_field(const json& v) {
   return q + "\"";
 }
 
+// Rows stop here; the rest of kMaxResponseBody is room for columns and provenance.
+constexpr size_t kBodyLimit = kMaxResponseBody - (1u << 20);
+
+ApiResponse too_large() {
+  return error_json(413, "the result is larger than " + std::to_string(kMaxResponseBody >> 20) +
+                             " MiB, the most the HTTP API returns; add a LIMIT or a filter, or read it over "
+                             "Flight SQL (the hub's flight_sql address), which streams");
+}
+
 }  // namespace
 
 ApiResponse run_query(query::FederatedEngine& engine, const std::string& body, const std::string& accept) {
@@ -95,17 +105,22 @@ ApiResponse run_query(query::FederatedEngine& engine, const std::string& body, c
       if (!more.ok()) return error_json(status_of(more.error()), more.error().message());
       if (!*more) break;
       st = writer.write_batch(*batch.get());
+      if (r.body.size() > kBodyLimit) return too_large();
     }
     st = writer.finish();
     if (!st.ok()) return error_json(500, st.error().message());
   } else {
     std::vector<std::string> rows;
+    size_t bytes = 0;
     for (;;) {
       OwnedArrowArray batch;
       auto more = rs.next(&batch);
       if (!more.ok()) return error_json(status_of(more.error()), more.error().message());
       if (!*more) break;
+      const size_t before = rows.size();
       append_strings(*rs.schema().children[0], *batch->children[0], &rows);
+      for (size_t i = before; i < rows.size(); ++i) bytes += rows[i].size() + 1;
+      if (bytes > kBodyLimit) return too_large();
     }
     json columns = json::array();
     std::vector<std::string> names;

@@ -4,9 +4,10 @@
 //   text/csv                            RFC 4180, header line; provenance in X-SynDB-Provenance
 //   application/vnd.apache.arrow.stream Arrow IPC stream; provenance in X-SynDB-Provenance
 // Errors (JSON {"error"}): 400 bad body or query, 403 a node's policy refused,
+// 413 the result exceeds kMaxResponseBody (64 MiB): the response is built in
+// memory, so the hub stops there; Flight SQL streams any size.
 // 503 a node holding relevant data is unavailable (without allow_partial),
-// 504 statement timeout, 500 otherwise. The response is built in memory
-// (bodies are bounded by what a client asks for); Flight SQL streams.
+// 504 statement timeout, 500 otherwise.
 #pragma once
 
 #include <string>

@@ -266,6 +266,16 @@ TEST_F(FederatedQuery, BadQueriesAreClearErrors) {
   EXPECT_EQ(status, 400) << j.dump();
 }
 
+TEST_F(FederatedQuery, ResultTooLargeForHttpIsRefusedAndTheHubCarriesOn) {
+  // A cross join of every synapse row with every other: far beyond the
+  // 64 MiB the HTTP API builds in memory. The hub stops there.
+  int status = 0;
+  json j = Ask("SELECT a.pre, b.post, a.size FROM synapse a, synapse b", false, &status);
+  EXPECT_EQ(status, 413) << j.dump().substr(0, 300);
+  EXPECT_NE(j.value("error", "").find("Flight SQL"), std::string::npos) << j.dump().substr(0, 300);
+  ExpectSame("after the refusal", "SELECT count(*) FROM synapse");
+}
+
 TEST_F(FederatedQuery, CsvAndArrowFormats) {
   json body{{"sql", "SELECT post, count(*) AS n FROM synapse WHERE post LIKE 'AVA%' GROUP BY post ORDER BY post"}};
   auto csv = api::http_request("POST", hub_ + "/v1/query", body.dump(), 60000, "text/csv");
