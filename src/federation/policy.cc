@@ -1,6 +1,9 @@
 #include "federation/policy.h"
 
+#include <memory>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "warehouse/schema.h"
@@ -88,11 +91,43 @@ std::string narrowed(const std::string& sql, const std::vector<std::string>& ids
   return ctes + " SELECT * FROM (" + sql + ") AS syndb_fragment";
 }
 
+// Fragments that parsed and passed check_tables, by SQL text: the check
+// depends on the text alone, and parsing (DuckDB's json_serialize_sql) is
+// most of a ticket's cost. The hub sends the same fragments again and again.
+class CheckedFragments {
+ public:
+  std::shared_ptr<const json> find(const std::string& sql) {
+    std::lock_guard lock(mu_);
+    auto it = parsed_.find(sql);
+    return it == parsed_.end() ? nullptr : it->second;
+  }
+  void add(const std::string& sql, std::shared_ptr<const json> node) {
+    std::lock_guard lock(mu_);
+    if (parsed_.size() >= kMaxEntries) parsed_.clear();
+    parsed_.emplace(sql, std::move(node));
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const json>> parsed_;
+};
+
+Result<std::shared_ptr<const json>> parse_and_check(warehouse::Warehouse& w, const std::string& fragment) {
+  static CheckedFragments checked;
+  if (auto node = checked.find(fragment)) return node;
+  SYNDB_ASSIGN_OR_RETURN(json parsed, warehouse::parse_select(w, fragment));
+  SYNDB_RETURN_IF_ERROR(check_tables(parsed));
+  auto node = std::make_shared<const json>(std::move(parsed));
+  checked.add(fragment, node);
+  return node;
+}
+
 }  // namespace
 
 Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fragment, bool admitted_requester) {
-  SYNDB_ASSIGN_OR_RETURN(json node, warehouse::parse_select(w, fragment));
-  SYNDB_RETURN_IF_ERROR(check_tables(node));
+  SYNDB_ASSIGN_OR_RETURN(std::shared_ptr<const json> parsed, parse_and_check(w, fragment));
+  const json& node = *parsed;
 
   SYNDB_ASSIGN_OR_RETURN(auto rows, w.query_text("SELECT id, policy, coalesce(policy_k, 0) FROM main.dataset ORDER BY id"));
   std::vector<std::string> readable, aggregate_only;
