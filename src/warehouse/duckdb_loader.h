@@ -117,3 +117,7 @@ void* duckdb_symbol(const char* name);
 #define duckdb_execute_prepared SYNDB_DUCKDB_CALL(duckdb_execute_prepared)
 #define duckdb_create_data_chunk SYNDB_DUCKDB_CALL(duckdb_create_data_chunk)
 #define duckdb_vector_copy_sel SYNDB_DUCKDB_CALL(duckdb_vector_copy_sel)
+#define duckdb_add_replacement_scan SYNDB_DUCKDB_CALL(duckdb_add_replacement_scan)
+#define duckdb_replacement_scan_set_function_name SYNDB_DUCKDB_CALL(duckdb_replacement_scan_set_function_name)
+#define duckdb_replacement_scan_add_parameter SYNDB_DUCKDB_CALL(duckdb_replacement_scan_add_parameter)
+#define duckdb_create_varchar SYNDB_DUCKDB_CALL(duckdb_create_varchar)

@@ -202,6 +202,7 @@ class DuckAppender : public Appender {
 
 // The database; shared by every connection made from it, closed with the last.
 struct ArrowSource;
+struct ArrowColumns;
 struct DuckDatabase {
   ~DuckDatabase() { duckdb_close(&db); }
   duckdb_database db = nullptr;
@@ -209,7 +210,8 @@ struct DuckDatabase {
   // Streams registered by register_arrow_view, by view name.
   std::mutex arrow_mu;
   std::map<std::string, ArrowSource*> arrow_sources;
-  bool arrow_function = false;  // syndb_arrow_stream() is registered
+  std::map<std::string, std::shared_ptr<const ArrowColumns>> arrow_columns;  // by schema signature
+  bool arrow_function = false;  // syndb_arrow_stream() and its replacement scan are registered
 };
 
 Result<std::shared_ptr<DuckDatabase>> open_database(const std::string& path, const OpenOptions& o) {
@@ -238,28 +240,37 @@ Result<std::shared_ptr<DuckDatabase>> open_database(const std::string& path, con
   return db;
 }
 
-// ---- Arrow streams as views (register_arrow_view) ----
+// ---- Arrow streams as tables (register_arrow_view) ----
 //
 // DuckDB's own arrow_scan hands projections and filters to the stream's
 // producer (the Python-style factory protocol); a plain C stream cannot
-// apply them, so DuckDB would misread its batches. This table function reads
-// every column of every batch instead and lets DuckDB filter and project.
+// apply them, so DuckDB would misread its batches. Our table function
+// `syndb_arrow_stream(name)` reads every column of every batch instead and
+// lets DuckDB filter and project. A replacement scan turns a query's
+// reference to `name` into that call, so registering a stream touches no
+// catalog (creating and dropping views cost milliseconds per query).
 
-// One registered stream, scanned by `syndb_arrow_stream('<view name>')`.
+// Column names and DuckDB types of one Arrow schema, as DuckDB converts it.
+struct ArrowColumns {
+  ~ArrowColumns() {
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
+  }
+  std::vector<std::string> names;
+  std::vector<duckdb_logical_type> types;
+};
+
+// One registered stream.
 struct ArrowSource {
   ~ArrowSource() {
     if (batch) duckdb_destroy_data_chunk(&batch);
-    for (auto& t : types) duckdb_destroy_logical_type(&t);
     if (converted) duckdb_destroy_arrow_converted_schema(&converted);
     duckdb_disconnect(&con);
   }
-  std::shared_ptr<DuckDatabase> db;
   std::string name;
   ArrowArrayStream* stream = nullptr;
-  duckdb_connection con = nullptr;  // its own: conversion settings, the type probe, DROP VIEW
+  duckdb_connection con = nullptr;  // its own: conversion settings and the type probe
   duckdb_arrow_converted_schema converted = nullptr;
-  std::vector<std::string> names;
-  std::vector<duckdb_logical_type> types;
+  std::shared_ptr<const ArrowColumns> columns;
   bool started = false;             // the stream is read once
   duckdb_data_chunk batch = nullptr;  // the current batch, handed out in vectors of duckdb_vector_size() rows
   idx_t offset = 0;
@@ -279,7 +290,8 @@ void arrow_source_bind(duckdb_bind_info info) {
     if (it != db->arrow_sources.end()) src = it->second;
   }
   if (!src) return duckdb_bind_set_error(info, ("no Arrow stream is registered as " + name).c_str());
-  for (size_t i = 0; i < src->types.size(); ++i) duckdb_bind_add_result_column(info, src->names[i].c_str(), src->types[i]);
+  const ArrowColumns& cols = *src->columns;
+  for (size_t i = 0; i < cols.types.size(); ++i) duckdb_bind_add_result_column(info, cols.names[i].c_str(), cols.types[i]);
   duckdb_bind_set_bind_data(info, src, nullptr);
 }
 
@@ -287,7 +299,7 @@ void arrow_source_init(duckdb_init_info info) {
   auto* src = static_cast<ArrowSource*>(duckdb_init_get_bind_data(info));
   duckdb_init_set_max_threads(info, 1);
   if (src->started) {
-    return duckdb_init_set_error(info, ("the Arrow stream behind view " + src->name +
+    return duckdb_init_set_error(info, ("the Arrow stream " + src->name +
                                         " was already read (a stream can be scanned once; copy it into a table first)")
                                            .c_str());
   }
@@ -327,7 +339,7 @@ void arrow_source_scan(duckdb_function_info info, duckdb_data_chunk output) {
     sel_t* idx = duckdb_selection_vector_get_data_ptr(sel);
     for (idx_t i = 0; i < n; ++i) idx[i] = static_cast<sel_t>(src->offset + i);
   }
-  for (size_t c = 0; c < src->types.size(); ++c) {
+  for (size_t c = 0; c < src->columns->types.size(); ++c) {
     duckdb_vector out = duckdb_data_chunk_get_vector(output, c);
     duckdb_vector_reference_vector(out, duckdb_data_chunk_get_vector(src->batch, c));
     if (sel) duckdb_slice_vector(out, sel, n);
@@ -335,6 +347,19 @@ void arrow_source_scan(duckdb_function_info info, duckdb_data_chunk output) {
   if (sel) duckdb_destroy_selection_vector(sel);
   duckdb_data_chunk_set_size(output, n);
   src->offset += n;
+}
+
+// A query names a registered stream: read it with syndb_arrow_stream.
+void arrow_source_replacement(duckdb_replacement_scan_info info, const char* table_name, void* data) {
+  auto* db = static_cast<DuckDatabase*>(data);
+  {
+    std::lock_guard lock(db->arrow_mu);
+    if (!db->arrow_sources.count(table_name)) return;
+  }
+  duckdb_replacement_scan_set_function_name(info, "syndb_arrow_stream");
+  duckdb_value name = duckdb_create_varchar(table_name);
+  duckdb_replacement_scan_add_parameter(info, name);
+  duckdb_destroy_value(&name);
 }
 
 Status register_arrow_function(DuckDatabase& db, duckdb_connection con) {
@@ -353,6 +378,7 @@ Status register_arrow_function(DuckDatabase& db, duckdb_connection con) {
   duckdb_state st = duckdb_register_table_function(con, f);
   duckdb_destroy_table_function(&f);
   if (st != DuckDBSuccess) return Error(ErrorCode::kInternal, "cannot register the Arrow stream table function");
+  duckdb_add_replacement_scan(db.db, &arrow_source_replacement, &db, nullptr);
   db.arrow_function = true;
   return ok_status();
 }
@@ -366,12 +392,26 @@ Status run_on(duckdb_connection con, const std::string& sql) {
   return ok_status();
 }
 
-// The column names and DuckDB types of `schema` (the stream's), exactly as
-// DuckDB's Arrow conversion produces them: bind DuckDB's arrow_scan over a
-// stream that has no batches. arrow_scan never releases the schemas it gets
-// (the producer owns them), so the probe lends out `schema` with a no-op
-// release.
-Status probe_arrow_types(ArrowSource& src, ArrowSchema& schema) {
+// What identifies a schema's conversion: names, formats, flags, nesting.
+void schema_signature(const ArrowSchema& s, std::string* out) {
+  *out += s.name ? s.name : "";
+  *out += '\x1f';
+  *out += s.format ? s.format : "";
+  *out += '\x1f' + std::to_string(s.flags) + '(';
+  for (int64_t i = 0; i < s.n_children; ++i) schema_signature(*s.children[i], out);
+  if (s.dictionary) {
+    *out += "dict:";
+    schema_signature(*s.dictionary, out);
+  }
+  *out += ')';
+}
+
+// The column names and DuckDB types of `schema`, exactly as DuckDB's Arrow
+// conversion produces them: bind DuckDB's arrow_scan over a stream that has
+// no batches. arrow_scan never releases the schemas it gets (the producer
+// owns them), so the probe lends out `schema` with a no-op release.
+Result<std::shared_ptr<const ArrowColumns>> probe_arrow_types(duckdb_connection con, const std::string& name,
+                                                              ArrowSchema& schema) {
   ArrowArrayStream probe{};
   probe.private_data = &schema;
   probe.get_schema = [](ArrowArrayStream* p, ArrowSchema* out) {
@@ -385,74 +425,81 @@ Status probe_arrow_types(ArrowSource& src, ArrowSchema& schema) {
   };
   probe.get_last_error = [](ArrowArrayStream*) -> const char* { return ""; };
   probe.release = [](ArrowArrayStream* p) { p->release = nullptr; };
-  const std::string view = src.name + "_probe";
-  if (duckdb_arrow_scan(src.con, view.c_str(), reinterpret_cast<duckdb_arrow_stream>(&probe)) != DuckDBSuccess) {
-    return Error(ErrorCode::kInvalidArgument, "DuckDB cannot read the Arrow schema of " + src.name);
+  const std::string view = name + "_probe";
+  if (duckdb_arrow_scan(con, view.c_str(), reinterpret_cast<duckdb_arrow_stream>(&probe)) != DuckDBSuccess) {
+    return Error(ErrorCode::kInvalidArgument, "DuckDB cannot read the Arrow schema of " + name);
   }
+  auto cols = std::make_shared<ArrowColumns>();
   Status status = ok_status();
   {
     DuckPrepared p;
-    if (duckdb_prepare(src.con, ("SELECT * FROM " + sql_ident(view)).c_str(), p.out()) != DuckDBSuccess) {
-      status = duck_error("Arrow schema of " + src.name, duckdb_prepare_error(p.get()));
+    if (duckdb_prepare(con, ("SELECT * FROM " + sql_ident(view)).c_str(), p.out()) != DuckDBSuccess) {
+      status = duck_error("Arrow schema of " + name, duckdb_prepare_error(p.get()));
     } else {
       for (idx_t i = 0; i < duckdb_prepared_statement_column_count(p.get()); ++i) {
         const char* n = duckdb_prepared_statement_column_name(p.get(), i);
-        src.names.push_back(n ? n : "");
+        cols->names.push_back(n ? n : "");
         duckdb_free(const_cast<char*>(n));
-        src.types.push_back(duckdb_prepared_statement_column_logical_type(p.get(), i));
+        cols->types.push_back(duckdb_prepared_statement_column_logical_type(p.get(), i));
       }
     }
   }
-  Status dropped = run_on(src.con, "DROP VIEW IF EXISTS " + sql_ident(view));
-  return status.ok() ? dropped : status;
+  Status dropped = run_on(con, "DROP VIEW IF EXISTS " + sql_ident(view));
+  if (!status.ok()) return status.error();
+  if (!dropped.ok()) return dropped.error();
+  return std::shared_ptr<const ArrowColumns>(std::move(cols));
 }
 
 class DuckArrowView : public ArrowView {
  public:
-  explicit DuckArrowView(std::unique_ptr<ArrowSource> src) : src_(std::move(src)) {}
+  DuckArrowView(std::shared_ptr<DuckDatabase> db, std::unique_ptr<ArrowSource> src)
+      : db_(std::move(db)), src_(std::move(src)) {}
   ~DuckArrowView() override {
-    Status st = run_on(src_->con, "DROP VIEW IF EXISTS " + sql_ident(src_->name));
-    (void)st;  // the database may be closing; the view goes with it
-    std::lock_guard lock(src_->db->arrow_mu);
-    src_->db->arrow_sources.erase(src_->name);
+    std::lock_guard lock(db_->arrow_mu);
+    db_->arrow_sources.erase(src_->name);
   }
 
  private:
+  std::shared_ptr<DuckDatabase> db_;
   std::unique_ptr<ArrowSource> src_;
 };
 
 Result<std::unique_ptr<ArrowView>> make_arrow_view(const std::shared_ptr<DuckDatabase>& db, duckdb_connection con,
                                                    const std::string& name, ArrowArrayStream* stream) {
+  constexpr size_t kMaxCachedSchemas = 256;
   auto src = std::make_unique<ArrowSource>();
-  src->db = db;
   src->name = name;
   src->stream = stream;
   if (duckdb_connect(db->db, &src->con) != DuckDBSuccess) return Error(ErrorCode::kIo, "cannot connect to " + db->path);
-  {
-    std::lock_guard lock(db->arrow_mu);
-    SYNDB_RETURN_IF_ERROR(register_arrow_function(*db, con));
-    if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
-  }
   OwnedArrowSchema schema;
   if (stream->get_schema(stream, schema.get()) != 0) {
     const char* e = stream->get_last_error(stream);
     return Error(ErrorCode::kInvalidArgument, "Arrow stream " + name + ": " + (e && *e ? e : "no schema"));
   }
-  SYNDB_RETURN_IF_ERROR(probe_arrow_types(*src, *schema.get()));
+  std::string signature;
+  schema_signature(*schema.get(), &signature);
+  {
+    std::lock_guard lock(db->arrow_mu);
+    SYNDB_RETURN_IF_ERROR(register_arrow_function(*db, con));
+    if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
+    auto it = db->arrow_columns.find(signature);
+    if (it != db->arrow_columns.end()) src->columns = it->second;
+  }
+  if (!src->columns) {
+    SYNDB_ASSIGN_OR_RETURN(src->columns, probe_arrow_types(src->con, name, *schema.get()));
+    std::lock_guard lock(db->arrow_mu);
+    if (db->arrow_columns.size() < kMaxCachedSchemas) db->arrow_columns.emplace(signature, src->columns);
+  }
   duckdb_error_data err = duckdb_schema_from_arrow(src->con, schema.get(), &src->converted);
   if (err) {
     Error e = duck_error("Arrow schema of " + name, duckdb_error_data_message(err));
     duckdb_destroy_error_data(&err);
     return e;
   }
-  {
-    std::lock_guard lock(db->arrow_mu);
-    db->arrow_sources[name] = src.get();
-  }
-  auto view = std::make_unique<DuckArrowView>(std::move(src));
-  SYNDB_RETURN_IF_ERROR(run_on(con, "CREATE VIEW " + sql_ident(name) + " AS SELECT * FROM syndb_arrow_stream(" +
-                                        sql_quote(name) + ")"));
-  return std::unique_ptr<ArrowView>(std::move(view));
+  std::lock_guard lock(db->arrow_mu);
+  if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
+  db->arrow_sources[name] = src.get();
+  return std::unique_ptr<ArrowView>(new DuckArrowView(db, std::move(src)));
 }
 
 Error untrusted_refused(const char* what) {

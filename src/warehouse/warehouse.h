@@ -61,8 +61,8 @@ class Appender {
   virtual Status close() = 0;  // flushes; further appends fail
 };
 
-// A view over an Arrow stream (Warehouse::register_arrow_view); destroying
-// it drops the view.
+// An Arrow stream registered as a table name (Warehouse::register_arrow_view);
+// destroying it unregisters the name.
 class ArrowView {
  public:
   virtual ~ArrowView() = default;
@@ -114,17 +114,17 @@ class Warehouse {
   // was opened (OpenOptions::sandbox), not on the connection.
   virtual Result<std::unique_ptr<Warehouse>> connect(bool untrusted) = 0;
 
-  // Creates the view `name` in the database's main schema (visible to every
-  // connection) over `stream`, which must outlive the returned handle;
-  // destroying the handle drops the view. DuckDB reads the stream through a
-  // table function, single-threaded, every column of every batch (no
-  // projection or filter pushdown into the stream), in vectors of at most
-  // duckdb_vector_size() rows. The stream is read once: a second scan of the
-  // view fails the query ("already read"); copy it into a table to read it
-  // twice. A stream error (get_next != 0) fails the query with
-  // get_last_error()'s text. Errors: kPermissionDenied on an untrusted
+  // Makes `name` readable as a table by every connection's queries while
+  // the returned handle lives (no catalog entry: DuckDB resolves the unknown
+  // name with a replacement scan). `stream` must outlive the handle. DuckDB
+  // reads the stream through a table function, single-threaded, every
+  // column of every batch (no projection or filter pushdown into the
+  // stream), in vectors of at most duckdb_vector_size() rows. The stream is
+  // read once: a second scan fails the query ("already read"); copy it into
+  // a table to read it twice. A stream error (get_next != 0) fails the query
+  // with get_last_error()'s text. Errors: kPermissionDenied on an untrusted
   // connection, kInvalidArgument when DuckDB cannot convert the schema or
-  // the name is taken.
+  // the name is registered already.
   virtual Result<std::unique_ptr<ArrowView>> register_arrow_view(const std::string& name, ArrowArrayStream* stream) = 0;
 
   // Cancels the query running on this connection (its stream's next() then

@@ -177,5 +177,32 @@ TEST_F(WarehouseArrowView, DroppingTheHandleDropsTheView) {
   EXPECT_EQ(scalar(*db_, "SELECT max(a) FROM v"), "5002");
 }
 
+TEST_F(WarehouseArrowView, SameNamesOtherTypesAreNotConfused) {
+  // Column types are remembered per schema; a schema that differs only in a
+  // column's type must get its own.
+  auto ints = test_stream();
+  auto a = db_->register_arrow_view("a", ints->get());
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  arrow::Schema doubles_schema;
+  arrow::Field f;
+  f.name = "a";
+  f.type.id = arrow::TypeId::kFloatingPoint;
+  f.type.precision = arrow::FloatPrecision::kDouble;
+  doubles_schema.fields = {f, arrow::utf8_field("s")};
+  OwnedArrowSchema exported;
+  OwnedArrowArray batch;
+  ASSERT_TRUE(arrow::export_table(doubles_schema, 2, {arrow::fixed_column(std::vector<double>{0.5, 1.5}),
+                                                      arrow::string_column({"x", std::nullopt})},
+                                  &exported, &batch)
+                  .ok());
+  std::vector<OwnedArrowArray> batches;
+  batches.push_back(std::move(batch));
+  VectorStream doubles(doubles_schema, std::move(batches));
+  auto b = db_->register_arrow_view("b", doubles.get());
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  EXPECT_EQ(scalar(*db_, "SELECT any_value(typeof(a)) || ' ' || sum(a) FROM b"), "DOUBLE 2.0");
+  EXPECT_EQ(scalar(*db_, "SELECT any_value(typeof(a)) || ' ' || sum(a) FROM a"), "BIGINT 12512503");
+}
+
 }  // namespace
 }  // namespace syndb::warehouse
