@@ -261,7 +261,6 @@ struct FederatedResult::State {
   Clock::time_point start;
   mutable std::mutex mu;
   Provenance provenance;
-  bool finished = false;
 
   ~State() {
     stream.reset();
@@ -291,7 +290,6 @@ Result<bool> FederatedResult::next(OwnedArrowArray* out) {
   }
   if (r.ok() && !*r) {
     std::lock_guard lock(state_->mu);
-    state_->finished = true;
     state_->provenance.ms = ms_since(state_->start);
   }
   return r;
@@ -598,9 +596,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   }
   std::string final_sql = plan.final_sql;
   if (options.json_rows) {
-    SYNDB_ASSIGN_OR_RETURN(auto schema, state->merge->query_schema(final_sql));
     std::string cols;
-    for (int64_t i = 1; i <= schema->n_children; ++i) cols += (i > 1 ? ", #" : "#") + std::to_string(i);
+    for (int64_t i = 1; i <= state->columns.get()->n_children; ++i) cols += (i > 1 ? ", #" : "#") + std::to_string(i);
     final_sql = "SELECT CAST(json_array(" + cols + ") AS VARCHAR) AS row FROM (" + final_sql + ") AS q";
   }
   SYNDB_ASSIGN_OR_RETURN(state->runner, I.merge_db->connect(true));

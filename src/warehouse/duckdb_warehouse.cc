@@ -52,6 +52,14 @@ class DuckPrepared {
   duckdb_prepared_statement p_ = nullptr;
 };
 
+// A selection vector of `n` rows: first, first + 1, …
+duckdb_selection_vector sequence_selection(idx_t first, idx_t n) {
+  duckdb_selection_vector sel = duckdb_create_selection_vector(n);
+  sel_t* idx = duckdb_selection_vector_get_data_ptr(sel);
+  for (idx_t i = 0; i < n; ++i) idx[i] = static_cast<sel_t>(first + i);
+  return sel;
+}
+
 class DuckArrowStream : public ArrowStream {
  public:
   DuckArrowStream() = default;
@@ -130,11 +138,7 @@ class DuckArrowStream : public ArrowStream {
   // Copies every row of `src` into `dst` from row `at`.
   void append(duckdb_data_chunk src, duckdb_data_chunk dst, idx_t at) {
     const idx_t n = duckdb_data_chunk_get_size(src);
-    if (!identity_) {
-      identity_ = duckdb_create_selection_vector(duckdb_vector_size());
-      sel_t* idx = duckdb_selection_vector_get_data_ptr(identity_);
-      for (idx_t i = 0; i < duckdb_vector_size(); ++i) idx[i] = static_cast<sel_t>(i);
-    }
+    if (!identity_) identity_ = sequence_selection(0, duckdb_vector_size());
     for (idx_t c = 0; c < types_.size(); ++c) {
       duckdb_vector_copy_sel(duckdb_data_chunk_get_vector(src, c), duckdb_data_chunk_get_vector(dst, c), identity_, n,
                              0, at);
@@ -333,12 +337,7 @@ void arrow_source_scan(duckdb_function_info info, duckdb_data_chunk output) {
   // A batch can be longer than a DuckDB vector: hand it out as slices.
   const idx_t size = duckdb_data_chunk_get_size(src->batch);
   const idx_t n = std::min<idx_t>(duckdb_vector_size(), size - src->offset);
-  duckdb_selection_vector sel = nullptr;
-  if (n != size) {
-    sel = duckdb_create_selection_vector(n);
-    sel_t* idx = duckdb_selection_vector_get_data_ptr(sel);
-    for (idx_t i = 0; i < n; ++i) idx[i] = static_cast<sel_t>(src->offset + i);
-  }
+  duckdb_selection_vector sel = n != size ? sequence_selection(src->offset, n) : nullptr;
   for (size_t c = 0; c < src->columns->types.size(); ++c) {
     duckdb_vector out = duckdb_data_chunk_get_vector(output, c);
     duckdb_vector_reference_vector(out, duckdb_data_chunk_get_vector(src->batch, c));
@@ -481,7 +480,6 @@ Result<std::unique_ptr<ArrowView>> make_arrow_view(const std::shared_ptr<DuckDat
   {
     std::lock_guard lock(db->arrow_mu);
     SYNDB_RETURN_IF_ERROR(register_arrow_function(*db, con));
-    if (db->arrow_sources.count(name)) return Error(ErrorCode::kInvalidArgument, "Arrow view " + name + " exists");
     auto it = db->arrow_columns.find(signature);
     if (it != db->arrow_columns.end()) src->columns = it->second;
   }
