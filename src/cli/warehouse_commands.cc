@@ -10,6 +10,7 @@
 #include "warehouse/import_csv.h"
 #include "warehouse/import_witvliet.h"
 #include "warehouse/schema.h"
+#include "warehouse/sql.h"
 #include "warehouse/synthetic.h"
 
 namespace syndb::cli {
@@ -79,11 +80,20 @@ int run_sql(const SqlOptions& o) {
   auto w = open_for_read(o.data_dir);
   if (!w.ok()) return fail(w.error());
   if (o.format == "json") {
-    // DuckDB renders each row as a JSON object keyed by column name, with JSON types.
+    // DuckDB renders each row as a JSON object keyed by column name, with
+    // JSON types. Columns are read by position (#i), never by a name of ours
+    // that the user's columns could shadow (a column named `t` did).
     std::string stripped = o.sql;
     while (!stripped.empty() && (stripped.back() == ';' || std::isspace(static_cast<unsigned char>(stripped.back()))))
       stripped.pop_back();
-    auto r = (*w)->query_text("SELECT to_json(t)::VARCHAR AS row FROM (" + stripped + ") t");
+    auto schema = (*w)->query_schema(stripped);
+    if (!schema.ok()) return fail(schema.error());
+    std::string fields;
+    for (int64_t i = 0; i < schema->get()->n_children; ++i) {
+      const char* name = schema->get()->children[i]->name;
+      fields += (i ? ", " : "") + sql_quote(name ? name : "") + ", #" + std::to_string(i + 1);
+    }
+    auto r = (*w)->query_text("SELECT CAST(json_object(" + fields + ") AS VARCHAR) FROM (" + stripped + ") AS q");
     if (!r.ok()) return fail(r.error());
     std::printf("[");
     for (size_t i = 0; i < r->rows.size(); ++i) std::printf("%s%s", i ? "," : "", r->rows[i][0]->c_str());

@@ -128,6 +128,14 @@ Result<std::shared_ptr<const json>> parse_and_check(warehouse::Warehouse& w, con
 Result<std::string> apply_policy(warehouse::Warehouse& w, const std::string& fragment, bool admitted_requester) {
   SYNDB_ASSIGN_OR_RETURN(std::shared_ptr<const json> parsed, parse_and_check(w, fragment));
   const json& node = *parsed;
+  // A fragment that reads no dataset's rows (only ontology_term, or no table
+  // at all) has nothing a dataset policy guards.
+  const bool reads_datasets = warehouse::any_object(node, [](const json& o) {
+    if (warehouse::ast_string(o, "type") != "BASE_TABLE") return false;
+    const auto* t = warehouse::find_data_table(o.value("table_name", ""));
+    return !t || t->dataset_column;  // a CTE's name counts as a dataset table: conservative
+  });
+  if (!reads_datasets) return fragment;
 
   SYNDB_ASSIGN_OR_RETURN(auto rows, w.query_text("SELECT id, policy, coalesce(policy_k, 0) FROM main.dataset ORDER BY id"));
   std::vector<std::string> readable, aggregate_only;

@@ -401,7 +401,9 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   };
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     const auto* table = warehouse::find_data_table(plan.scans[s].table);
-    if (!table->dataset_column) continue;  // shared reference table: read at the hub
+    // A reference table (ontology_term) is the union of the hub's copy and
+    // the copies of every node that shares a dataset (its imports add terms).
+    const bool reference = !table->dataset_column;
     for (size_t c = 0; c < snap->clusters.size(); ++c) {
       const auto& cl = snap->clusters[c];
       std::vector<std::string> ids;
@@ -409,7 +411,7 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
         if (d.policy != "private") ids.push_back(d.id);
       }
       if (ids.empty()) continue;
-      if (!plan.scans[s].dataset_filter_sql.empty()) {
+      if (!reference && !plan.scans[s].dataset_filter_sql.empty()) {
         std::string list;
         for (const auto& id : ids) list += (list.empty() ? "" : ", ") + warehouse::sql_quote(id);
         auto kept = state->merge->query_text("WITH syndb_datasets AS (SELECT unnest([" + list + "]) AS " +
@@ -432,7 +434,11 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
         continue;
       }
       targets[s].push_back(c);
-      node_datasets[c].insert(ids.begin(), ids.end());
+      if (reference) {
+        node_datasets[c];  // named in the provenance; no dataset's rows are read
+      } else {
+        node_datasets[c].insert(ids.begin(), ids.end());
+      }
     }
   }
 
@@ -462,12 +468,10 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     } else if (unreachable(ep.error())) {
       mark_missing(c, ep.error().message(), {node_datasets[c].begin(), node_datasets[c].end()});
     } else if (!refused) {
+      // The node's own code (PERMISSION_DENIED for a policy, …) crosses the wire.
       std::string msg = ep.error().message();
       if (msg.rfind("peer: ", 0) == 0) msg = msg.substr(6);
-      ErrorCode code = msg.find("aggregate_only") != std::string::npos || msg.find("not allowed") != std::string::npos
-                           ? ErrorCode::kPermissionDenied
-                           : ep.error().code();
-      refused = Error(code, "node " + cl.name + " refused the query: " + msg);
+      refused = Error(ep.error().code(), "node " + cl.name + " refused the query: " + msg);
     }
   }
   if (refused) return *refused;
@@ -508,12 +512,12 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     }
     SYNDB_ASSIGN_OR_RETURN(auto schema, arrow::import_schema(*expected.get()));
     const bool local = !warehouse::find_data_table(plan.scans[s].table)->dataset_column;
-    int producers = local ? 1 : static_cast<int>(std::count_if(fetches.begin(), fetches.end(),
-                                                               [&](const Fetch& f) { return f.scan == s; }));
+    int producers = (local ? 1 : 0) + static_cast<int>(std::count_if(fetches.begin(), fetches.end(),
+                                                                     [&](const Fetch& f) { return f.scan == s; }));
     state->queues.push_back(std::make_unique<UnionQueue>(std::move(schema), I.config.queue_batches, producers));
     queue_of[s] = state->queues.back().get();
     if (local) {
-      // Shared reference table (ontology_term): the hub's own copy.
+      // Reference table (ontology_term): the hub's own copy, beside the nodes'.
       std::string fragment = plan.scans[s].fragment_sql;
       UnionQueue* q = queue_of[s];
       warehouse::Warehouse* hub = &I.hub;
@@ -591,7 +595,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     if (scan.materialize) {
       state->drop.push_back("DROP TABLE IF EXISTS " + warehouse::sql_ident(scan.view + "_m"));
       SYNDB_RETURN_IF_ERROR(state->merge->execute("CREATE TABLE " + warehouse::sql_ident(scan.view + "_m") +
-                                                  " AS SELECT * FROM " + warehouse::sql_ident(scan.view)));
+                                                  (scan.distinct ? " AS SELECT DISTINCT * FROM " : " AS SELECT * FROM ") +
+                                                  warehouse::sql_ident(scan.view)));
     }
   }
   std::string final_sql = plan.final_sql;

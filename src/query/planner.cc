@@ -261,10 +261,11 @@ class Planner {
       for (const auto& i : instances_) {
         if (i.table == table && !i.ref->value("column_name_alias", json::array()).empty()) renamed = true;
       }
+      const bool reference = !warehouse::find_data_table(table)->dataset_column;
       SYNDB_ASSIGN_OR_RETURN(json node, template_node(table));
       json select = json::array();
       for (const auto& c : columns(table)) {
-        if (star || renamed || referenced.count(c)) select.push_back(column_ref(c));
+        if (star || renamed || reference || referenced.count(c)) select.push_back(column_ref(c));
       }
       if (select.empty()) {
         // Only the row count matters (count(*)): one narrow column.
@@ -275,7 +276,8 @@ class Planner {
       if (auto f = table_filter(table)) node["where_clause"] = *f;
       SYNDB_ASSIGN_OR_RETURN(scan.fragment_sql, warehouse::render_select(parser_, node));
       SYNDB_ASSIGN_OR_RETURN(scan.dataset_filter_sql, dataset_filter_sql(table));
-      scan.materialize = read_twice(table);
+      scan.distinct = reference;
+      scan.materialize = reference || read_twice(table);
       plan.scans.push_back(std::move(scan));
     }
     for (auto& i : instances_) {
@@ -385,6 +387,8 @@ class Planner {
   Result<bool> partial_aggregate(Plan* plan) {
     json& node = root_;
     if (warehouse::ast_string(node, "type") != "SELECT_NODE" || instances_.size() != 1) return false;
+    // A reference table's copies overlap: rows are deduplicated at the hub first.
+    if (!warehouse::find_data_table(instances_[0].table)->dataset_column) return false;
     if (warehouse::ast_string(node["from_table"], "type") != "BASE_TABLE") return false;
     if (!node["cte_map"].value("map", json::array()).empty()) return false;
     if (node.value("aggregate_handling", "") != "STANDARD_HANDLING" || !node["qualify"].is_null()) return false;

@@ -31,6 +31,11 @@ struct TableScan {
   // CTEs) and a fragment stream can be read only once. Otherwise the final
   // query streams straight from the fragments.
   bool materialize = false;
+  // A reference table without a dataset column (ontology_term): the hub and
+  // every contributing node each send their whole copy (every column, pushed
+  // filters only), and the hub keeps one of each distinct row; such a scan is
+  // always materialised (`SELECT DISTINCT *`).
+  bool distinct = false;
 };
 
 struct Plan {

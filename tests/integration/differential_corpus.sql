@@ -301,6 +301,15 @@ WHERE o.kind = 'class' AND c.type = 'sensory'
 GROUP BY o.label, o.parent_id
 ORDER BY class_label;
 
+-- name: ontology terms per kind (hub and members' terms together)
+SELECT kind, count(*) AS n FROM ontology_term GROUP BY kind ORDER BY kind;
+
+-- name: ontology cell terms and their classes
+SELECT id, label, parent_id FROM ontology_term WHERE kind = 'cell' ORDER BY id;
+
+-- name: a result column named t
+SELECT coalesce(c.type, 'none') AS t, count(*) AS n FROM cell c GROUP BY t ORDER BY t;
+
 -- name: ontology types with their classes
 SELECT t.label AS type_label, count(DISTINCT k.id) AS n_classes
 FROM ontology_term t
