@@ -27,6 +27,13 @@ namespace syndb::cli {
 
 using namespace syndb::p2p;
 
+namespace {
+// Worker pool for blocking warehouse/metastore calls: threads, and jobs that
+// may wait for one (beyond that a request is refused as busy).
+constexpr size_t kWorkerThreads = 4;
+constexpr size_t kWorkerQueue = 1024;
+}  // namespace
+
 
 Status load_node_config(const std::string& path, NodeOptions& o, const std::set<std::string>& given) {
   toml::table t;
@@ -169,6 +176,8 @@ int run_node(NodeOptions o) {
                  std::to_string(flight_server->port());
   }
 
+  // Warehouse and metastore calls from the network thread run here (issue 12).
+  WorkerPool pool(kWorkerThreads, kWorkerQueue, "warehouse worker pool");
   std::unique_ptr<federation::NodeService> node;
   federation::Registry registry;
   std::unique_ptr<federation::Metastore> metastore;
@@ -185,7 +194,7 @@ int run_node(NodeOptions o) {
     nc.bootstrap = bootstrap;
     nc.request_timeout_ms = o.request_timeout_ms;
     nc.flight_endpoint = flight_uri;
-    node = std::make_unique<federation::NodeService>(host, identify, *wh, membership, nc);
+    node = std::make_unique<federation::NodeService>(host, identify, *wh, membership, pool, nc);
     if (o.hub) {
       auto ms = federation::Metastore::open(o.data_dir + "/hub.sqlite");
       if (!ms.ok()) return fail(ms.error().message());
@@ -195,7 +204,7 @@ int run_node(NodeOptions o) {
       hc.request_timeout_ms = o.request_timeout_ms;
       hc.health = {o.health_interval_ms, o.health_timeout_ms, o.degraded_rtt_ms,
                    o.unreachable_after, o.probe_backoff_ms, o.probe_backoff_max_ms};
-      hub = std::make_unique<federation::HubService>(host, *node, registry, metastore.get(), *wh, hc);
+      hub = std::make_unique<federation::HubService>(host, *node, registry, metastore.get(), *wh, pool, hc);
     }
     node->start();
     if (hub) hub->start();
@@ -274,6 +283,7 @@ int run_node(NodeOptions o) {
     io.stop();
   });
   io.run();
+  pool.stop();  // before the services its jobs use are destroyed
   if (http) http->stop();
   if (sql_server) sql_server->stop();
   if (flight_server) flight_server->stop();

@@ -8,8 +8,11 @@
 // bounded by a timeout, so a slow or stalled node delays only its own actor.
 // A supervisor restarts an actor that fails, with backoff.
 //
-// Threading: actors run on the host's io_context; schema_sync_blocking() may
-// be called from another thread (the HTTP API).
+// Threading: actors run on the host's io_context and never block it: the
+// metastore writes (audit, dataset index) run on the WorkerPool, in order on
+// one lane, and the hub's ontology is read there; schema_sync_blocking() and
+// flight_endpoint_blocking() may be called from another thread (the HTTP
+// API, the query engine).
 #pragma once
 
 #include <deque>
@@ -35,8 +38,9 @@ struct HubConfig {
 
 class HubService {
  public:
+  // `pool` must be stopped before this service is destroyed (WorkerPool).
   HubService(p2p::Host& host, NodeService& local_node, Registry& registry, Metastore* metastore,
-             warehouse::Warehouse& local_warehouse, HubConfig config);
+             warehouse::Warehouse& local_warehouse, WorkerPool& pool, HubConfig config);
   ~HubService();
   // Advertises /syndb/hub/1.0.0, accepts registrations, lists the hub's own node.
   void start();
@@ -74,13 +78,17 @@ class HubService {
                                  std::shared_ptr<std::promise<Result<pb::FlightEndpoint>>> promise);
   void record(Actor& a, const Transition& t);
   void refresh_local();
-  Result<pb::OntologySync> local_ontology();
+  // Runs `write` on the metastore lane, in order, without waiting for it.
+  void metastore_write(std::function<Status(Metastore&)> write);
+  p2p::Task<Result<pb::OntologySync>> local_ontology();
 
   p2p::Host& host_;
   NodeService& local_node_;
   Registry& registry_;
   Metastore* metastore_;
   warehouse::Warehouse& warehouse_;
+  WorkerPool& pool_;
+  WorkerPool::Lane metastore_lane_;
   HubConfig config_;
   std::map<std::string, std::shared_ptr<Actor>> actors_;  // by PeerId
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -22,41 +22,72 @@ using namespace syndb::p2p;
 
 namespace {
 
-bool serves_hub(const IdentifyInfo& info) {
+bool serves_hub(const IdentifyInfo &info) {
   return std::find(info.protocols.begin(), info.protocols.end(), kHubProtocol) != info.protocols.end();
 }
 
 }  // namespace
 
-NodeService::NodeService(Host& host, IdentifyService& identify, warehouse::Warehouse& warehouse,
-                         const Membership& membership, NodeConfig config)
-    : host_(host), identify_(identify), warehouse_(warehouse), membership_(membership), config_(std::move(config)) {}
+NodeService::NodeService(Host &host, IdentifyService &identify, warehouse::Warehouse &warehouse,
+                         const Membership &membership, WorkerPool &pool, NodeConfig config)
+    : host_(host),
+      identify_(identify),
+      warehouse_(warehouse),
+      membership_(membership),
+      pool_(pool),
+      config_(std::move(config)) {}
 
 NodeService::~NodeService() { *alive_ = false; }
 
+Result<NodeService::StatusCache> NodeService::read_status(warehouse::Warehouse &w) {
+  StatusCache st;
+  SYNDB_ASSIGN_OR_RETURN(st.schema_version, w.schema_version());
+  SYNDB_ASSIGN_OR_RETURN(auto n, w.query_text("SELECT count(*) FROM dataset"));
+  st.datasets = n.rows.empty() ? 0 : std::stoll(n.rows[0][0].value_or("0"));
+  st.read_unix_ms = unix_ms();
+  return st;
+}
+
+Task<void> NodeService::refresh_status() {
+  if (status_refreshing_) co_return;
+  status_refreshing_ = true;
+  auto alive = alive_;
+  warehouse::Warehouse *w = &warehouse_;
+  auto st = co_await pool_.run<Result<StatusCache>>([w] { return read_status(*w); }, &write_lane_);
+  if (!*alive) co_return;
+  status_refreshing_ = false;
+  if (st.ok()) {
+    status_ = *st;
+  } else {
+    spdlog::warn("node status: {}", st.error().message());
+  }
+}
+
 void NodeService::start() {
+  auto st = read_status(warehouse_);
+  if (st.ok()) status_ = *st;
   serve_federation(
-      host_, membership_, [this](const pb::FederationRequest& r, const Connection& c) { return handle(r, c); },
+      host_, membership_, [this](const pb::FederationRequest &r, const Connection &c) { return handle(r, c); },
       config_.request_timeout_ms);
   auto alive = alive_;
-  identify_.on_identified([this, alive](const std::shared_ptr<Connection>& conn, const IdentifyInfo& info) {
+  identify_.on_identified([this, alive](const std::shared_ptr<Connection> &conn, const IdentifyInfo &info) {
     if (!*alive || !serves_hub(info) || !membership_.admits(conn->remote_peer)) return;
     asio::co_spawn(host_.io(), register_with(conn), asio::detached);
   });
-  for (const auto& addr : config_.bootstrap) add_peer(addr);
+  for (const auto &addr : config_.bootstrap) add_peer(addr);
 }
 
-void NodeService::add_peer(const Multiaddr& addr) {
+void NodeService::add_peer(const Multiaddr &addr) {
   std::string key = addr.to_string();
   if (dialing_.count(key)) return;
   dialing_[key] = {addr};
   asio::co_spawn(host_.io(), keep_connected(key), asio::detached);
 }
 
-void NodeService::add_peer(const PeerId& peer, std::vector<Multiaddr> addrs) {
+void NodeService::add_peer(const PeerId &peer, std::vector<Multiaddr> addrs) {
   if (peer == host_.peer_id() || addrs.empty()) return;
   std::string key = peer.to_string();
-  for (auto& a : addrs) {
+  for (auto &a : addrs) {
     if (!a.peer_id()) a = a.encapsulate(*Multiaddr::from_string("/p2p/" + key));
   }
   bool known = dialing_.count(key) > 0;
@@ -73,7 +104,7 @@ Task<void> NodeService::keep_connected(std::string key) {
     if (!conn || conn->session->closed()) {
       conn = nullptr;
       const std::vector<Multiaddr> addrs = dialing_[key];  // a copy: add_peer may replace the list meanwhile
-      for (const auto& addr : addrs) {
+      for (const auto &addr : addrs) {
         auto c = co_await host_.connect(addr);
         if (!*alive) co_return;
         if (c.ok()) {
@@ -94,11 +125,10 @@ Task<void> NodeService::keep_connected(std::string key) {
 pb::Register NodeService::make_register() const {
   pb::Register reg;
   reg.set_name(config_.name);
-  for (const auto& listen : host_.listen_addrs()) {
-    for (const auto& a : expand_unspecified(listen, true)) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
+  for (const auto &listen : host_.listen_addrs()) {
+    for (const auto &a : expand_unspecified(listen, true)) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
   }
-  auto v = warehouse_.schema_version();
-  reg.set_schema_version(v.ok() ? *v : 0);
+  reg.set_schema_version(status_.schema_version);
   reg.set_flight_endpoint(config_.flight_endpoint);
   return reg;
 }
@@ -119,13 +149,18 @@ Task<void> NodeService::register_with(std::shared_ptr<Connection> conn) {
   spdlog::info("registered with hub {} ({})", resp->register_ack().hub_name(), hub);
 }
 
+Task<Result<pb::DatasetCatalog>> NodeService::catalog_async() {
+  co_return co_await pool_.run<Result<pb::DatasetCatalog>>([this] { return catalog(); });
+}
+
 Result<pb::DatasetCatalog> NodeService::catalog() {
   pb::DatasetCatalog cat;
-  auto v = warehouse_.schema_version();
-  cat.set_schema_version(v.ok() ? *v : 0);
-  SYNDB_ASSIGN_OR_RETURN(auto list, warehouse::list_datasets(warehouse_));
-  for (const auto& d : list) {
-    auto* out = cat.add_datasets();
+  SYNDB_ASSIGN_OR_RETURN(auto conn, warehouse_.connect(false));
+  SYNDB_ASSIGN_OR_RETURN(int v, conn->schema_version());
+  cat.set_schema_version(v);
+  SYNDB_ASSIGN_OR_RETURN(auto list, warehouse::list_datasets(*conn));
+  for (const auto &d : list) {
+    auto *out = cat.add_datasets();
     out->set_id(d.meta.id);
     out->set_title(d.meta.title);
     out->set_institution(d.meta.institution);
@@ -145,9 +180,9 @@ Result<pb::DatasetCatalog> NodeService::catalog() {
   return cat;
 }
 
-pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync& sync) {
+pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync &sync) {
   pb::SchemaSyncResult result;
-  for (const auto& m : sync.migrations()) {
+  for (const auto &m : sync.migrations()) {
     auto current = warehouse_.schema_version();
     if (!current.ok()) {
       result.set_error(current.error().message());
@@ -166,10 +201,10 @@ pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync& sync) {
   return result;
 }
 
-pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync, std::string* error) {
+pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync &sync, std::string *error) {
   pb::OntologySyncResult result;
   std::vector<warehouse::OntologyTerm> terms;
-  for (const auto& t : sync.terms()) terms.push_back({t.id(), t.label(), t.parent_id(), t.kind()});
+  for (const auto &t : sync.terms()) terms.push_back({t.id(), t.label(), t.parent_id(), t.kind()});
   Status st = warehouse_.begin();
   if (st.ok()) st = warehouse::upsert_ontology(warehouse_, terms);
   if (st.ok()) st = warehouse_.commit();
@@ -182,12 +217,13 @@ pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync,
   return result;
 }
 
-Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const p2p::PeerId& requester,
-                                                     bool admitted) {
+Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint &req, const p2p::PeerId &requester,
+                                                    bool admitted) {
   if (config_.flight_endpoint.empty()) return Error(ErrorCode::kUnsupported, "this node serves no Flight endpoint");
   if (req.sql().empty()) return Error(ErrorCode::kInvalidArgument, "GetFlightEndpoint needs the fragment SQL");
-  // Refuse now what the Flight service would refuse later: anything but one SELECT this warehouse can
-  // prepare, and anything the datasets' policies forbid. The ticket carries the narrowed SQL.
+  // Refuse now what the Flight service would refuse later: anything but one
+  // SELECT this warehouse can prepare, and anything the datasets' policies
+  // forbid. The ticket carries the narrowed SQL.
   SYNDB_ASSIGN_OR_RETURN(auto check, warehouse_.connect(true));
   SYNDB_ASSIGN_OR_RETURN(std::string sql, apply_policy(*check, req.sql(), admitted));
   SYNDB_ASSIGN_OR_RETURN(auto schema, check->query_schema(sql));
@@ -205,60 +241,89 @@ Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint&
   return ep;
 }
 
-Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest& req, const Connection& conn) {
+// (One coroutine per request kind, called from an if-chain: GCC 12 destroys
+// locals of a switch case twice when the case co_awaits.)
+Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest &req, const Connection &conn) {
+  using R = pb::FederationRequest;
+  const auto kind = req.body_case();
+  if (kind == R::kRegister && register_handler_) co_return co_await register_handler_(req.register_(), conn);
+  if (kind == R::kHealthPing) co_return health_pong(req.health_ping());
+  if (kind == R::kSchemaSync) co_return co_await on_schema_sync(req.schema_sync());
+  if (kind == R::kCatalog) co_return co_await on_catalog();
+  if (kind == R::kGetFlightEndpoint && !config_.flight_endpoint.empty()) {
+    co_return co_await on_get_flight_endpoint(req.get_flight_endpoint(), conn.remote_peer);
+  }
+  if (kind == R::kOntologySync) co_return co_await on_ontology_sync(req.ontology_sync());
+  pb::FederationResponse resp;  // AnalyticsQuery (reserved), a Register without
+                                // a hub, unknown kinds
+  resp.set_unsupported(true);
+  co_return resp;
+}
+
+pb::FederationResponse NodeService::health_pong(const pb::HealthPing &ping) {
+  // From the cache: a ping never waits for the warehouse.
   pb::FederationResponse resp;
-  switch (req.body_case()) {
-    case pb::FederationRequest::kRegister:
-      if (register_handler_) co_return co_await register_handler_(req.register_(), conn);
-      resp.set_unsupported(true);
-      break;
-    case pb::FederationRequest::kHealthPing: {
-      auto* pong = resp.mutable_health_pong();
-      pong->set_nonce(req.health_ping().nonce());
-      auto v = warehouse_.schema_version();
-      pong->set_schema_version(v.ok() ? *v : 0);
-      auto n = warehouse_.query_text("SELECT count(*) FROM dataset");
-      pong->set_datasets(n.ok() && !n->rows.empty() ? std::stoll(n->rows[0][0].value_or("0")) : 0);
-      break;
-    }
-    case pb::FederationRequest::kSchemaSync:
-      *resp.mutable_schema_sync_result() = apply_schema(req.schema_sync());
-      break;
-    case pb::FederationRequest::kCatalog: {
-      auto cat = catalog();
-      if (!cat.ok()) {
-        resp.set_error(cat.error().message());
-      } else {
-        *resp.mutable_catalog() = *cat;
-      }
-      break;
-    }
-    case pb::FederationRequest::kGetFlightEndpoint:
-      if (config_.flight_endpoint.empty()) {
-        resp.set_unsupported(true);
-      } else {
-        auto ep = mint_ticket(req.get_flight_endpoint(), conn.remote_peer, membership_.admits(conn.remote_peer));
-        if (ep.ok()) {
-          *resp.mutable_flight_endpoint() = std::move(ep).value();
-        } else {
-          resp.set_error(ep.error().message());
-        }
-      }
-      break;
-    case pb::FederationRequest::kOntologySync: {
-      std::string error;
-      auto r = apply_ontology(req.ontology_sync(), &error);
-      if (!error.empty()) {
-        resp.set_error(error);
-      } else {
-        *resp.mutable_ontology_sync_result() = r;
-      }
-      break;
-    }
-    case pb::FederationRequest::kAnalyticsQuery:  // reserved
-    default:
-      resp.set_unsupported(true);
-      break;
+  auto *pong = resp.mutable_health_pong();
+  pong->set_nonce(ping.nonce());
+  pong->set_schema_version(status_.schema_version);
+  pong->set_datasets(status_.datasets);
+  if (unix_ms() - status_.read_unix_ms > kStatusMaxAgeMs) asio::co_spawn(host_.io(), refresh_status(), asio::detached);
+  return resp;
+}
+
+Task<pb::FederationResponse> NodeService::on_schema_sync(pb::SchemaSync sync) {
+  auto alive = alive_;
+  pb::FederationResponse resp;
+  auto job = [this, sync] { return Result<pb::SchemaSyncResult>(apply_schema(sync)); };
+  auto r = co_await pool_.run<Result<pb::SchemaSyncResult>>(std::move(job), &write_lane_);
+  if (!r.ok()) {
+    set_error(resp, r.error());
+    co_return resp;
+  }
+  *resp.mutable_schema_sync_result() = *r;
+  if (*alive) co_await refresh_status();
+  co_return resp;
+}
+
+Task<pb::FederationResponse> NodeService::on_catalog() {
+  pb::FederationResponse resp;
+  auto cat = co_await catalog_async();
+  if (cat.ok()) {
+    *resp.mutable_catalog() = std::move(cat).value();
+  } else {
+    set_error(resp, cat.error());
+  }
+  co_return resp;
+}
+
+Task<pb::FederationResponse> NodeService::on_get_flight_endpoint(pb::GetFlightEndpoint get, PeerId requester) {
+  // The policy check may run the fragment once (aggregate_only group sizes):
+  // on the pool, on connections of its own.
+  const bool admitted = membership_.admits(requester);
+  pb::FederationResponse resp;
+  auto job = [this, get, requester, admitted] { return mint_ticket(get, requester, admitted); };
+  auto ep = co_await pool_.run<Result<pb::FlightEndpoint>>(std::move(job));
+  if (ep.ok()) {
+    *resp.mutable_flight_endpoint() = std::move(ep).value();
+  } else {
+    set_error(resp, ep.error());
+  }
+  co_return resp;
+}
+
+Task<pb::FederationResponse> NodeService::on_ontology_sync(pb::OntologySync sync) {
+  pb::FederationResponse resp;
+  auto job = [this, sync]() -> Result<pb::OntologySyncResult> {
+    std::string error;
+    auto result = apply_ontology(sync, &error);
+    if (!error.empty()) return Error(ErrorCode::kInvalidArgument, error);
+    return result;
+  };
+  auto r = co_await pool_.run<Result<pb::OntologySyncResult>>(std::move(job), &write_lane_);
+  if (r.ok()) {
+    *resp.mutable_ontology_sync_result() = *r;
+  } else {
+    set_error(resp, r.error());
   }
   co_return resp;
 }

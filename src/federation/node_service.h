@@ -4,7 +4,11 @@
 // OntologySync; AnalyticsQuery answers "unsupported"), keeps connections to
 // its bootstrap peers, and registers with every hub it meets (a peer whose
 // identify lists /syndb/hub/1.0.0), again after every reconnect.
-// Single-threaded: runs on the host's io_context.
+// Runs on the host's io_context and never blocks it: every warehouse call
+// runs on the WorkerPool (writes — SchemaSync, OntologySync — one at a time
+// on one lane), and HealthPing answers from a status cache that the pool
+// refreshes (at most kStatusMaxAgeMs old), so a node busy with a long query
+// or policy check still answers pings on time.
 #pragma once
 
 #include <functional>
@@ -13,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/worker_pool.h"
 #include "federation/membership.h"
 #include "federation/protocol.h"
 #include "p2p/identify/identify.h"
@@ -34,10 +39,16 @@ class NodeService {
   using RegisterHandler =
       std::function<p2p::Task<pb::FederationResponse>(const pb::Register&, const p2p::Connection&)>;
 
+  // Age after which a HealthPing triggers a refresh of the status cache (ms).
+  static constexpr int64_t kStatusMaxAgeMs = 1000;
+
+  // `pool` runs the warehouse calls; it must be stopped before this service
+  // and `warehouse` are destroyed (WorkerPool's ownership rule).
   NodeService(p2p::Host& host, p2p::IdentifyService& identify, warehouse::Warehouse& warehouse,
-              const Membership& membership, NodeConfig config);
+              const Membership& membership, WorkerPool& pool, NodeConfig config);
   ~NodeService();
-  // Serves the protocol, dials the bootstrap peers, registers with hubs.
+  // Reads the status cache once (blocking: call before the io_context runs),
+  // serves the protocol, dials the bootstrap peers, registers with hubs.
   void start();
   // Dials `addr` and keeps it connected (bootstrap peers).
   void add_peer(const p2p::Multiaddr& addr);
@@ -51,8 +62,11 @@ class NodeService {
 
   // The Register message this node sends (also used by a hub for itself).
   pb::Register make_register() const;
-  // Catalogue of the local warehouse.
+  // Catalogue of the local warehouse, read on a connection of its own.
+  // Blocking: call it from a pool thread or before the io_context runs.
   Result<pb::DatasetCatalog> catalog();
+  // The same, run on the worker pool.
+  p2p::Task<Result<pb::DatasetCatalog>> catalog_async();
   // GetFlightEndpoint: checks the fragment (one SELECT this warehouse can
   // prepare), applies the datasets' policies (federation/policy.h) and signs
   // a ticket for the narrowed SQL, redeemable by `requester` only
@@ -64,15 +78,32 @@ class NodeService {
 
  private:
   p2p::Task<pb::FederationResponse> handle(const pb::FederationRequest& req, const p2p::Connection& conn);
+  pb::FederationResponse health_pong(const pb::HealthPing& ping);
+  p2p::Task<pb::FederationResponse> on_schema_sync(pb::SchemaSync sync);
+  p2p::Task<pb::FederationResponse> on_catalog();
+  p2p::Task<pb::FederationResponse> on_get_flight_endpoint(pb::GetFlightEndpoint get, p2p::PeerId requester);
+  p2p::Task<pb::FederationResponse> on_ontology_sync(pb::OntologySync sync);
   p2p::Task<void> keep_connected(std::string key);
   p2p::Task<void> register_with(std::shared_ptr<p2p::Connection> conn);
   pb::SchemaSyncResult apply_schema(const pb::SchemaSync& sync);
   pb::OntologySyncResult apply_ontology(const pb::OntologySync& sync, std::string* error);
+  // What HealthPing and Register report without touching the warehouse.
+  struct StatusCache {
+    int schema_version = 0;
+    int64_t datasets = 0;
+    int64_t read_unix_ms = 0;
+  };
+  static Result<StatusCache> read_status(warehouse::Warehouse& w);
+  p2p::Task<void> refresh_status();
 
   p2p::Host& host_;
   p2p::IdentifyService& identify_;
   warehouse::Warehouse& warehouse_;
   const Membership& membership_;
+  WorkerPool& pool_;
+  WorkerPool::Lane write_lane_;  // warehouse_'s own connection: SchemaSync, OntologySync, status reads
+  StatusCache status_;
+  bool status_refreshing_ = false;
   NodeConfig config_;
   RegisterHandler register_handler_;
   std::set<std::string> hubs_;

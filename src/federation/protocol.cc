@@ -82,9 +82,41 @@ Task<Result<pb::FederationResponse>> federation_call(Host& host, std::shared_ptr
   if (!resp.ParseFromArray(body->data(), static_cast<int>(body->size()))) {
     co_return Error(ErrorCode::kProtocol, "malformed federation response");
   }
-  if (!resp.error().empty()) co_return Error(ErrorCode::kInternal, "peer: " + resp.error());
+  if (!resp.error().empty()) co_return Error(response_error_code(resp), "peer: " + resp.error());
   if (resp.unsupported()) co_return Error(ErrorCode::kUnsupported, "peer does not support this request");
   co_return resp;
+}
+
+void set_error(pb::FederationResponse& resp, const Error& e) {
+  resp.set_error(e.message().empty() ? error_code_name(e.code()) : e.message());
+  pb::StatusCode code = pb::INTERNAL;
+  switch (e.code()) {
+    case ErrorCode::kInvalidArgument: code = pb::INVALID_ARGUMENT; break;
+    case ErrorCode::kNotFound: code = pb::NOT_FOUND; break;
+    case ErrorCode::kPermissionDenied: code = pb::PERMISSION_DENIED; break;
+    case ErrorCode::kIo:
+    case ErrorCode::kClosed:
+    case ErrorCode::kReset: code = pb::UNAVAILABLE; break;
+    case ErrorCode::kLimitExceeded: code = pb::LIMIT_EXCEEDED; break;
+    case ErrorCode::kTimeout: code = pb::TIMEOUT; break;
+    case ErrorCode::kUnsupported: code = pb::UNSUPPORTED; break;
+    case ErrorCode::kProtocol:
+    case ErrorCode::kInternal: code = pb::INTERNAL; break;
+  }
+  resp.set_code(code);
+}
+
+ErrorCode response_error_code(const pb::FederationResponse& resp) {
+  switch (resp.code()) {
+    case pb::INVALID_ARGUMENT: return ErrorCode::kInvalidArgument;
+    case pb::NOT_FOUND: return ErrorCode::kNotFound;
+    case pb::PERMISSION_DENIED: return ErrorCode::kPermissionDenied;
+    case pb::UNAVAILABLE: return ErrorCode::kIo;
+    case pb::LIMIT_EXCEEDED: return ErrorCode::kLimitExceeded;
+    case pb::TIMEOUT: return ErrorCode::kTimeout;
+    case pb::UNSUPPORTED: return ErrorCode::kUnsupported;
+    default: return ErrorCode::kInternal;
+  }
 }
 
 }  // namespace syndb::federation

@@ -25,9 +25,17 @@ using RequestHandler =
 // that does not arrive within timeout_ms, or does not parse, resets the stream.
 void serve_federation(p2p::Host& host, const Membership& membership, RequestHandler handler, uint32_t timeout_ms);
 
+// Marks `resp` as failed with `e`'s message and its code (StatusCode).
+void set_error(pb::FederationResponse& resp, const Error& e);
+// The ErrorCode a failed response carries: StatusCode mapped back;
+// STATUS_UNSPECIFIED (an older peer) is kInternal.
+ErrorCode response_error_code(const pb::FederationResponse& resp);
+
 // Sends one request on `conn` and waits (at most timeout_ms) for the answer.
 // Errors: kTimeout, kProtocol (malformed response), kPermissionDenied (the
-// peer refused us), kUnsupported (it does not speak the protocol), kIo/kReset.
+// peer refused us), kUnsupported (it does not speak the protocol), kIo/kReset;
+// a response with `error` set: the peer's code (response_error_code) and
+// "peer: <message>".
 p2p::Task<Result<pb::FederationResponse>> federation_call(p2p::Host& host, std::shared_ptr<p2p::Connection> conn,
                                                           const pb::FederationRequest& request, uint32_t timeout_ms);
 

@@ -327,7 +327,8 @@ TEST_F(FragmentServer, TicketFromGetFlightEndpointRedeemsOverFlight) {
   auto membership = federation::Membership::open_federation();
   federation::NodeConfig nc;
   nc.flight_endpoint = "grpc://127.0.0.1:" + std::to_string(server_->port());
-  federation::NodeService node(node_host, identify, *wh_, membership, nc);
+  WorkerPool pool(2, 16, "test pool");
+  federation::NodeService node(node_host, identify, *wh_, membership, pool, nc);
   node.start();
   auto bound = node_host.listen(*p2p::Multiaddr::from_string("/ip4/127.0.0.1/tcp/0"));
   ASSERT_TRUE(bound.ok()) << bound.error().to_string();
@@ -354,6 +355,10 @@ TEST_F(FragmentServer, TicketFromGetFlightEndpointRedeemsOverFlight) {
       // federation_call turns the response's `error` into an Error.
       EXPECT_FALSE(resp2.ok()) << "a write must not get a ticket";
       if (!resp2.ok()) refused = resp2.error().message();
+      // The node's error code crosses the wire (FederationResponse.code).
+      if (!resp2.ok()) {
+        EXPECT_NE(resp2.error().code(), ErrorCode::kInternal) << resp2.error().to_string();
+      }
     }
     node_host.close();
     hub_host.close();
