@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,7 +29,7 @@ Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
 
 Host::Host(asio::io_context& io, Ed25519PrivateKey identity, HostConfig config)
     : io_(io), identity_(std::move(identity)), peer_id_(PeerId::from_public_key(identity_.public_key())),
-      config_(std::move(config)), alive_(std::make_shared<bool>(true)) {}
+      config_(std::move(config)), peer_store_(config_.peer_store), alive_(std::make_shared<bool>(true)) {}
 
 Host::~Host() {
   *alive_ = false;
@@ -149,26 +151,28 @@ void Host::add_connection(const std::shared_ptr<Connection>& conn) {
         if (!*alive) return;
         if (auto c = weak.lock()) {
           spdlog::debug("connection to {} closed: {}", c->remote_peer.to_string(), why.to_string());
-          remove_connection(c.get());
+          remove_connection(c);
         }
       });
+  peer_store_.connected(conn->remote_peer);
+  peer_store_.set_public_key(conn->remote_peer, conn->remote_key);
   spdlog::debug("connected to {} at {} ({})", conn->remote_peer.to_string(), conn->remote_addr.to_string(),
                 conn->outbound ? "outbound" : "inbound");
   for (auto& l : conn_listeners_) l(conn);
 }
 
-void Host::remove_connection(const Connection* conn) {
+void Host::remove_connection(const std::shared_ptr<Connection>& conn) {
   auto it = conns_.find(conn->remote_peer);
   if (it == conns_.end()) return;
   auto& v = it->second;
-  for (auto i = v.begin(); i != v.end(); ++i) {
-    if (i->get() == conn) {
-      if (!conn->outbound) --inbound_count_;
-      v.erase(i);
-      break;
-    }
-  }
+  auto found = std::find(v.begin(), v.end(), conn);
+  if (found == v.end()) return;
+  if (!conn->outbound) --inbound_count_;
+  v.erase(found);
   if (v.empty()) conns_.erase(it);
+  peer_store_.disconnected(conn->remote_peer);
+  auto listeners = disconn_listeners_;  // a listener may add listeners
+  for (auto& l : listeners) l(conn);
 }
 
 Task<void> Host::handle_inbound(std::shared_ptr<Connection> conn, std::shared_ptr<Stream> stream) {

@@ -20,6 +20,7 @@
 
 #include "p2p/crypto/keys.h"
 #include "p2p/crypto/peer_id.h"
+#include "p2p/host/peer_store.h"
 #include "p2p/multiformats/multiaddr.h"
 #include "p2p/stream.h"
 #include "p2p/yamux/session.h"
@@ -30,6 +31,7 @@ struct HostConfig {
   uint32_t handshake_timeout_ms = 10'000;   // TCP accept → Yamux ready, and per-stream negotiation
   size_t max_connections_per_peer = 4;
   size_t max_inbound_connections = 512;
+  PeerStoreLimits peer_store;
   std::string agent_version = "syndb/0.1.0";
   yamux::Config yamux;
 };
@@ -76,6 +78,12 @@ class Host {
   std::vector<std::string> protocols() const;
   // Called for every new upgraded connection, inbound and outbound.
   void add_connection_listener(ConnectionListener listener) { conn_listeners_.push_back(std::move(listener)); }
+  // Called when an upgraded connection closes (either side, or an error),
+  // after it left connections(); not called for the connections close() ends.
+  void add_disconnection_listener(ConnectionListener listener) { disconn_listeners_.push_back(std::move(listener)); }
+  // What this host knows of other peers (keys, addresses, protocols, latency).
+  PeerStore& peer_store() { return peer_store_; }
+  const PeerStore& peer_store() const { return peer_store_; }
 
   // Returns a live connection to the peer in addr's /p2p/ (if any), else
   // dials addr. A /p2p/ that does not match the reached key: kPermissionDenied.
@@ -98,7 +106,7 @@ class Host {
   Task<Result<std::shared_ptr<Connection>>> upgrade(std::unique_ptr<class TcpStream> raw, bool outbound,
                                                     std::optional<PeerId> expected);
   void add_connection(const std::shared_ptr<Connection>& conn);
-  void remove_connection(const Connection* conn);
+  void remove_connection(const std::shared_ptr<Connection>& conn);
   Task<void> handle_inbound(std::shared_ptr<Connection> conn, std::shared_ptr<Stream> stream);
 
   asio::io_context& io_;
@@ -109,7 +117,8 @@ class Host {
   std::vector<Multiaddr> listen_addrs_;
   std::map<std::string, StreamHandler> handlers_;
   std::unordered_map<PeerId, std::vector<std::shared_ptr<Connection>>> conns_;
-  std::vector<ConnectionListener> conn_listeners_;
+  std::vector<ConnectionListener> conn_listeners_, disconn_listeners_;
+  PeerStore peer_store_;
   size_t inbound_count_ = 0;
   bool closed_ = false;
   std::shared_ptr<bool> alive_;

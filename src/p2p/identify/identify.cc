@@ -9,6 +9,7 @@
 
 #include "identify.pb.h"
 #include "p2p/multiformats/varint.h"
+#include "p2p/transport/interfaces.h"
 
 namespace syndb::p2p {
 
@@ -77,6 +78,24 @@ IdentifyService::IdentifyService(Host& host) : host_(host) {
         },
         asio::detached);
   });
+  // Per-peer state lives while the peer is connected: a stranger who
+  // connects from many keys leaves nothing behind here.
+  host_.add_disconnection_listener([this, alive](const std::shared_ptr<Connection>& conn) {
+    if (*alive && !host_.find_connection(conn->remote_peer)) peers_.erase(conn->remote_peer);
+  });
+}
+
+void IdentifyService::remember(const PeerId& peer, const IdentifyInfo& info) {
+  PeerStore& store = host_.peer_store();
+  if (info.has_listen_addrs || !info.listen_addrs.empty()) {
+    store.set_addrs(peer, info.listen_addrs, AddrSource::kIdentify, PeerStore::kConnectedTtl);
+  }
+  if (info.has_protocols || !info.protocols.empty()) store.set_protocols(peer, info.protocols);
+  if (!info.agent_version.empty()) store.set_agent_version(peer, info.agent_version);
+  if (info.observed_addr) {
+    // How the peer sees us: a candidate for our own external address.
+    store.add_addrs(host_.peer_id(), {*info.observed_addr}, AddrSource::kObserved, PeerStore::kDiscoveredTtl);
+  }
 }
 
 const IdentifyInfo* IdentifyService::peer_info(const PeerId& peer) const {
@@ -87,7 +106,11 @@ const IdentifyInfo* IdentifyService::peer_info(const PeerId& peer) const {
 IdentifyInfo IdentifyService::local_info(const Connection& conn) const {
   IdentifyInfo info;
   info.public_key = host_.identity().public_key();
-  info.listen_addrs = host_.listen_addrs();
+  // Real addresses: a wildcard listen address (0.0.0.0, ::) becomes the
+  // interfaces' addresses, never itself.
+  for (const auto& a : host_.listen_addrs()) {
+    for (auto& e : expand_unspecified(a, true)) info.listen_addrs.push_back(std::move(e));
+  }
   info.protocols = host_.protocols();
   info.observed_addr = conn.remote_addr;
   info.protocol_version = std::string(kLibp2pProtocolVersion);
@@ -117,6 +140,8 @@ Task<void> IdentifyService::serve_push(NegotiatedStream ns) {
     spdlog::debug("identify push from {}: {}", ns.connection->remote_peer.to_string(), info.error().to_string());
     co_return;
   }
+  if (!host_.find_connection(ns.connection->remote_peer)) co_return;  // gone meanwhile: keep nothing
+  remember(ns.connection->remote_peer, *info);
   auto& known = peers_[ns.connection->remote_peer];
   if (info->has_listen_addrs) known.listen_addrs = info->listen_addrs;
   if (info->has_protocols) known.protocols = info->protocols;
@@ -128,7 +153,9 @@ Task<void> IdentifyService::serve_push(NegotiatedStream ns) {
 Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection> conn) {
   auto alive = alive_;
   const std::vector<std::string> protos{std::string(kIdentifyProtocol)};
+  // `this` is used only while *alive: the service may be destroyed at any co_await.
   SYNDB_CO_ASSIGN_OR_RETURN(auto ns, co_await host_.new_stream(conn, protos));
+  if (!*alive) co_return Error(ErrorCode::kClosed, "identify service stopped");
   auto data = co_await read_to_eof(*ns.stream, kIdentifyMaxReceive);
   if (!data.ok()) {
     ns.stream->reset();
@@ -139,7 +166,8 @@ Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection>
   if (info.public_key && !(PeerId::from_public_key(*info.public_key) == conn->remote_peer)) {
     co_return Error(ErrorCode::kProtocol, "identify: public key does not match the connection's peer id");
   }
-  if (*alive) {
+  if (*alive && !conn->session->closed()) {
+    remember(conn->remote_peer, info);
     peers_[conn->remote_peer] = info;
     for (auto& l : listeners_) l(conn, info);
   }
@@ -147,13 +175,14 @@ Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection>
 }
 
 void IdentifyService::push_all() {
+  auto alive = alive_;
   for (auto& conn : host_.connections()) {
     asio::co_spawn(
         host_.io(),
-        [this, conn]() -> Task<void> {
+        [this, conn, alive]() -> Task<void> {
           const std::vector<std::string> protos{std::string(kIdentifyPushProtocol)};
           auto ns = co_await host_.new_stream(conn, protos);
-          if (!ns.ok()) co_return;
+          if (!ns.ok() || !*alive) co_return;
           const Bytes msg = encode_identify(local_info(*conn));
           Status st = co_await write_length_prefixed(*ns->stream, msg);
           if (st.ok()) (void)co_await ns->stream->close_write();

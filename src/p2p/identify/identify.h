@@ -1,8 +1,12 @@
 // identify (/ipfs/id/1.0.0) and identify push (/ipfs/id/push/1.0.0),
 // libp2p/specs identify/README.md. On every new connection we ask the peer
 // for its Identify message and keep the result per PeerId; we answer the
-// same question with our key, listen addresses, protocols and the address we
-// observe the peer at.
+// same question with our key, listen addresses (a wildcard listen address
+// expanded to the interfaces' addresses), protocols and the address we
+// observe the peer at. What a peer tells us goes to the host's PeerStore
+// (addresses, protocols, agent; the address it observes us at as our own
+// kObserved candidate) and to peer_info(), which forgets the peer when its
+// last connection closes.
 #pragma once
 
 #include <optional>
@@ -54,6 +58,8 @@ class IdentifyService {
 
  private:
   IdentifyInfo local_info(const Connection& conn) const;
+  // Writes what identify learnt into the host's PeerStore.
+  void remember(const PeerId& peer, const IdentifyInfo& info);
   Task<void> serve(NegotiatedStream ns);
   Task<void> serve_push(NegotiatedStream ns);
 

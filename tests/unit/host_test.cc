@@ -1,0 +1,203 @@
+// The host's swarm pieces (issue 12): connection and disconnection events,
+// the PeerStore (bounds, address ranking and TTLs, updates from identify),
+// and identify's per-peer state dropped when the peer's last connection
+// closes — over real loopback TCP hosts.
+#include "p2p/host/host.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+
+#include "p2p/host/peer_store.h"
+#include "p2p/identify/identify.h"
+#include "test_util.h"
+
+namespace syndb::p2p {
+namespace {
+
+using testing::run_all;
+
+Multiaddr ma(const std::string& s) { return *Multiaddr::from_string(s); }
+PeerId random_peer() { return PeerId::from_public_key(Ed25519PrivateKey::generate().public_key()); }
+
+TEST(PeerStoreTest, AddressesAreRankedBySourceAndDeduplicated) {
+  PeerStore store;
+  PeerId p = random_peer();
+  store.add_addrs(p, {ma("/ip4/10.0.0.1/tcp/1")}, AddrSource::kMdns, PeerStore::kDiscoveredTtl);
+  store.add_addrs(p, {ma("/ip4/10.0.0.2/tcp/2/p2p/" + p.to_string())}, AddrSource::kIdentify, PeerStore::kConnectedTtl);
+  store.add_addrs(p, {ma("/ip4/10.0.0.3/tcp/3")}, AddrSource::kConfig, PeerStore::kPermanent);
+  store.add_addrs(p, {ma("/ip4/10.0.0.1/tcp/1")}, AddrSource::kIdentify, PeerStore::kConnectedTtl);  // seen again
+  auto got = store.addrs(p);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].to_string(), "/ip4/10.0.0.3/tcp/3");                     // config first
+  EXPECT_EQ(got[1].to_string(), "/ip4/10.0.0.1/tcp/1");  // upgraded from mdns to identify; learnt first
+  EXPECT_EQ(got[2].to_string(), "/ip4/10.0.0.2/tcp/2");  // /p2p/ stripped
+  store.set_addrs(p, {}, AddrSource::kIdentify, PeerStore::kConnectedTtl);  // identify's full list: none
+  EXPECT_EQ(store.addrs(p).size(), 1u);
+}
+
+TEST(PeerStoreTest, ExpiredAddressesAreNotReturned) {
+  PeerStore store;
+  PeerId p = random_peer();
+  store.add_addrs(p, {ma("/ip4/10.0.0.1/tcp/1")}, AddrSource::kDht, std::chrono::seconds(-1));
+  store.add_addrs(p, {ma("/ip4/10.0.0.2/tcp/1")}, AddrSource::kDht, std::chrono::hours(1));
+  auto got = store.addrs(p);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].to_string(), "/ip4/10.0.0.2/tcp/1");
+}
+
+TEST(PeerStoreTest, StrangersCannotGrowItBeyondItsBounds) {
+  PeerStoreLimits limits;
+  limits.max_peers = 50;
+  limits.max_addrs_per_peer = 4;
+  limits.max_protocols_per_peer = 3;
+  PeerStore store(limits);
+  PeerId connected = random_peer();
+  store.connected(connected);
+  for (int i = 0; i < 1000; ++i) {
+    PeerId p = random_peer();
+    std::vector<Multiaddr> addrs;
+    for (int j = 0; j < 10; ++j)
+      addrs.push_back(ma("/ip4/10.0." + std::to_string(i % 250) + "." + std::to_string(j) + "/tcp/1"));
+    store.add_addrs(p, addrs, AddrSource::kIdentify, PeerStore::kConnectedTtl);
+    store.set_protocols(p, {"/a", "/b", "/c", "/d", "/e"});
+    EXPECT_LE(store.find(p)->addrs.size(), 4u);
+    EXPECT_EQ(store.find(p)->protocols.size(), 3u);
+  }
+  EXPECT_EQ(store.size(), 50u);
+  EXPECT_NE(store.find(connected), nullptr) << "a connected peer is never evicted";
+  store.disconnected(connected);
+  store.forget(connected);
+  EXPECT_EQ(store.find(connected), nullptr);
+}
+
+TEST(PeerStoreTest, LatencyIsAMovingAverage) {
+  PeerStore store;
+  PeerId p = random_peer();
+  store.record_latency(p, std::chrono::microseconds(1000));
+  EXPECT_EQ(store.find(p)->latency->count(), 1000);
+  store.record_latency(p, std::chrono::microseconds(2000));
+  EXPECT_EQ(store.find(p)->latency->count(), 1100);
+}
+
+class HostEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto bound = server_.listen(ma("/ip4/127.0.0.1/tcp/0"));
+    ASSERT_TRUE(bound.ok()) << bound.error().to_string();
+    server_addr_ = ma(bound->to_string() + "/p2p/" + server_.peer_id().to_string());
+  }
+  // Waits (every 5 ms, at most 5 s) for `done`.
+  Task<bool> until(std::function<bool()> done) {
+    asio::steady_timer timer(io_);
+    for (int i = 0; i < 1000 && !done(); ++i) {
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return done();
+  }
+
+  asio::io_context io_;
+  Host server_{io_, Ed25519PrivateKey::generate()};
+  Host client_{io_, Ed25519PrivateKey::generate()};
+  Multiaddr server_addr_;
+};
+
+TEST_F(HostEventsTest, ConnectAndDisconnectAreReportedOnBothSides) {
+  int server_up = 0, server_down = 0, client_up = 0, client_down = 0;
+  server_.add_connection_listener([&](const std::shared_ptr<Connection>&) { ++server_up; });
+  server_.add_disconnection_listener([&](const std::shared_ptr<Connection>& c) {
+    ++server_down;
+    EXPECT_EQ(c->remote_peer, client_.peer_id());
+    EXPECT_EQ(server_.find_connection(client_.peer_id()), nullptr) << "reported after it left connections()";
+  });
+  client_.add_connection_listener([&](const std::shared_ptr<Connection>&) { ++client_up; });
+  client_.add_disconnection_listener([&](const std::shared_ptr<Connection>&) { ++client_down; });
+  auto body = [&]() -> Task<void> {
+    auto conn = co_await client_.connect(server_addr_);
+    EXPECT_TRUE(conn.ok());
+    if (!conn.ok()) co_return;
+    EXPECT_TRUE(co_await until([&] { return server_up == 1; }));
+    EXPECT_EQ(client_up, 1);
+    EXPECT_EQ(client_.peer_store().find(server_.peer_id())->connections, 1);
+    EXPECT_TRUE(client_.peer_store().find(server_.peer_id())->public_key.has_value());
+    (*conn)->session->close();
+    EXPECT_TRUE(co_await until([&] { return server_down == 1 && client_down == 1; }));
+    EXPECT_EQ(client_.peer_store().find(server_.peer_id())->connections, 0);
+    EXPECT_TRUE(client_.connections().empty());
+    client_.close();
+    server_.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io_, std::move(tasks));
+  EXPECT_EQ(server_down, 1);
+  EXPECT_EQ(client_down, 1);
+}
+
+TEST_F(HostEventsTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
+  IdentifyService server_id(server_), client_id(client_);
+  server_.set_stream_handler("/test/marker/1.0.0",
+                             [](NegotiatedStream ns) -> Task<void> { (void)co_await ns.stream->close_write(); });
+  auto body = [&]() -> Task<void> {
+    auto conn = co_await client_.connect(server_addr_);
+    EXPECT_TRUE(conn.ok());
+    if (!conn.ok()) co_return;
+    const IdentifyInfo* info = co_await client_id.wait_for(server_.peer_id(), 5000);
+    EXPECT_NE(info, nullptr);
+    const PeerStore& store = client_.peer_store();
+    EXPECT_TRUE(store.supports(server_.peer_id(), "/test/marker/1.0.0"));
+    EXPECT_EQ(store.find(server_.peer_id())->agent_version, server_.config().agent_version);
+    auto addrs = store.addrs(server_.peer_id());
+    EXPECT_FALSE(addrs.empty());
+    if (!addrs.empty()) {
+      EXPECT_EQ(addrs[0].to_string(), server_addr_.without_peer_id().to_string());
+    }
+    // The server told us how it sees us: our own observed-address candidate.
+    EXPECT_FALSE(store.addrs(client_.peer_id()).empty());
+    (*conn)->session->close();
+    EXPECT_TRUE(co_await until([&] { return client_id.peer_info(server_.peer_id()) == nullptr; }))
+        << "identify kept state for a disconnected peer";
+    EXPECT_TRUE(co_await until([&] { return server_id.peer_info(client_.peer_id()) == nullptr; }));
+    client_.close();
+    server_.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io_, std::move(tasks));
+}
+
+TEST_F(HostEventsTest, IdentifyNeverAdvertisesAWildcardAddress) {
+  Host wild(io_, Ed25519PrivateKey::generate());
+  auto bound = wild.listen(ma("/ip4/0.0.0.0/tcp/0"));
+  ASSERT_TRUE(bound.ok());
+  IdentifyService wild_id(wild), client_id(client_);
+  auto port = bound->to_string().substr(bound->to_string().rfind('/') + 1);
+  auto body = [&]() -> Task<void> {
+    auto conn = co_await client_.connect(ma("/ip4/127.0.0.1/tcp/" + port + "/p2p/" + wild.peer_id().to_string()));
+    EXPECT_TRUE(conn.ok());
+    if (!conn.ok()) co_return;
+    const IdentifyInfo* info = co_await client_id.wait_for(wild.peer_id(), 5000);
+    EXPECT_NE(info, nullptr);
+    if (info) {
+      EXPECT_FALSE(info->listen_addrs.empty());
+      bool loopback = false;
+      for (const auto& a : info->listen_addrs) {
+        EXPECT_EQ(a.to_string().find("0.0.0.0"), std::string::npos) << a.to_string();
+        loopback = loopback || a.to_string() == "/ip4/127.0.0.1/tcp/" + port;
+      }
+      EXPECT_TRUE(loopback) << "the interfaces' addresses, loopback included";
+    }
+    client_.close();
+    wild.close();
+    server_.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io_, std::move(tasks));
+}
+
+}  // namespace
+}  // namespace syndb::p2p
