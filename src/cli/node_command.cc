@@ -5,7 +5,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <toml++/toml.h>
 
 #include "api/http_api.h"
@@ -152,6 +155,9 @@ int run_node(NodeOptions o) {
   cfg.handshake_timeout_ms = o.handshake_timeout_ms;
   cfg.yamux.max_streams = o.max_streams;
   Host host(io, std::move(key).value(), cfg);
+  // Members (the federation file's PeerIds) get connection and memory budgets
+  // of their own; everyone else shares the smaller strangers' budgets.
+  host.set_peer_classifier([&membership](const PeerId& peer) { return membership.admits(peer); });
   IdentifyService identify(host);
   register_ping(host);
   register_perf(host);
@@ -247,6 +253,18 @@ int run_node(NodeOptions o) {
       return api::run_query(*engine, body, accept);
     };
     hooks.schema_sync = [&hub] { return hub->schema_sync_blocking(); };
+    hooks.extra_metrics = [&host, &io, &pool] {
+      // The resource manager lives on the network thread: read it there.
+      auto promise = std::make_shared<std::promise<std::string>>();
+      auto text = promise->get_future();
+      asio::post(io, [promise, &host] { promise->set_value(host.resource_manager().metrics_text()); });
+      std::string out = text.wait_for(std::chrono::seconds(1)) == std::future_status::ready ? text.get() : "";
+      out += "# HELP syndb_worker_pool_jobs Warehouse/metastore jobs waiting for or running on the worker pool.\n"
+             "# TYPE syndb_worker_pool_jobs gauge\n";
+      out += "syndb_worker_pool_jobs{state=\"queued\"} " + std::to_string(pool.queued()) + "\n";
+      out += "syndb_worker_pool_jobs{state=\"running\"} " + std::to_string(pool.running()) + "\n";
+      return out;
+    };
     http = std::make_unique<api::HttpApi>(registry, *metastore, hooks);
     auto bound = http->start(o.http_listen.substr(0, colon), static_cast<uint16_t>(port));
     if (!bound.ok()) return fail(bound.error().message());

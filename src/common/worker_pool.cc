@@ -10,7 +10,7 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queued, std::string name)
 
 WorkerPool::~WorkerPool() { stop(); }
 
-void WorkerPool::submit(std::unique_ptr<PoolJob> job, Lane *lane) {
+void WorkerPool::submit(std::unique_ptr<PoolJob> job, Lane* lane) {
   {
     std::lock_guard lock(mu_);
     if (stopped_) {
@@ -49,11 +49,11 @@ void WorkerPool::work() {
     --running_;
     if (lane && stopped_) {
       std::vector<std::unique_ptr<PoolJob>> parked;
-      for (auto &j : lane->waiting) parked.push_back(std::move(j));
+      for (auto& j : lane->waiting) parked.push_back(std::move(j));
       lane->waiting.clear();
       lane->busy = false;
       lock.unlock();
-      for (auto &j : parked) j->cancel(Error(ErrorCode::kClosed, name_ + " is shutting down"));
+      for (auto& j : parked) j->cancel(Error(ErrorCode::kClosed, name_ + " is shutting down"));
       return;
     }
     if (lane) {
@@ -76,18 +76,18 @@ void WorkerPool::stop() {
     stopped_ = true;
     // A lane's parked jobs are reachable through its job that is ready (here)
     // or running (work() completes them when that job ends).
-    for (auto &[job, lane] : ready_) {
+    for (auto& [job, lane] : ready_) {
       never_started.push_back(std::move(job));
       if (!lane) continue;
-      for (auto &j : lane->waiting) never_started.push_back(std::move(j));
+      for (auto& j : lane->waiting) never_started.push_back(std::move(j));
       lane->waiting.clear();
       lane->busy = false;
     }
     ready_.clear();
   }
   cv_.notify_all();
-  for (auto &t : threads_) t.join();
-  for (auto &job : never_started) job->cancel(Error(ErrorCode::kClosed, name_ + " is shutting down"));
+  for (auto& t : threads_) t.join();
+  for (auto& job : never_started) job->cancel(Error(ErrorCode::kClosed, name_ + " is shutting down"));
 }
 
 bool WorkerPool::stopped() const {

@@ -49,7 +49,7 @@ namespace syndb {
 struct PoolJob {
   virtual ~PoolJob() = default;
   virtual void run() = 0;
-  virtual void cancel(const Error &why) = 0;
+  virtual void cancel(const Error& why) = 0;
 };
 
 class WorkerPool {
@@ -68,15 +68,15 @@ class WorkerPool {
   // threads ≥ 1; max_queued: jobs waiting for a thread (lanes included).
   WorkerPool(size_t threads, size_t max_queued, std::string name);
   ~WorkerPool();
-  WorkerPool(const WorkerPool &) = delete;
-  WorkerPool &operator=(const WorkerPool &) = delete;
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Runs fn() on a pool thread (one at a time with other jobs of `lane`,
   // when given) and resumes the caller on its executor with fn's result.
   // R is a Result<T> or Status. Errors without running fn: kLimitExceeded
   // when max_queued jobs already wait, kClosed after stop().
   template <typename R, typename F>
-  boost::asio::awaitable<R> run(F fn, Lane *lane = nullptr);
+  boost::asio::awaitable<R> run(F fn, Lane* lane = nullptr);
 
   void stop();
   bool stopped() const;
@@ -84,21 +84,21 @@ class WorkerPool {
   // Jobs waiting for a thread and jobs running, for /metrics.
   size_t queued() const;
   size_t running() const;
-  const std::string &name() const { return name_; }
+  const std::string& name() const { return name_; }
 
  private:
   template <typename R, typename F, typename Handler>
   struct Job;
 
   // Queues the job, or completes it at once with kLimitExceeded / kClosed.
-  void submit(std::unique_ptr<PoolJob> job, Lane *lane);
+  void submit(std::unique_ptr<PoolJob> job, Lane* lane);
   void work();
 
   std::string name_;
   size_t max_queued_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::unique_ptr<PoolJob>, Lane *>> ready_;
+  std::deque<std::pair<std::unique_ptr<PoolJob>, Lane*>> ready_;
   size_t waiting_ = 0;  // ready_ plus jobs parked on busy lanes
   size_t running_ = 0;
   bool stopped_ = false;
@@ -108,11 +108,10 @@ class WorkerPool {
 template <typename R, typename F, typename Handler>
 struct WorkerPool::Job : PoolJob {
   Job(Handler h, F f, boost::asio::any_io_executor ex)
-      : handler(std::move(h)),
-        fn(std::move(f)),
+      : handler(std::move(h)), fn(std::move(f)),
         executor(boost::asio::prefer(std::move(ex), boost::asio::execution::outstanding_work.tracked)) {}
   void run() override { finish(fn()); }
-  void cancel(const Error &why) override { finish(R(why)); }
+  void cancel(const Error& why) override { finish(R(why)); }
   void finish(R result) {
     // Resume the coroutine on its own executor, never on the pool thread.
     boost::asio::post(executor,
@@ -124,10 +123,10 @@ struct WorkerPool::Job : PoolJob {
 };
 
 template <typename R, typename F>
-boost::asio::awaitable<R> WorkerPool::run(F fn, Lane *lane) {
+boost::asio::awaitable<R> WorkerPool::run(F fn, Lane* lane) {
   // Not a coroutine itself: the initiation runs when the caller co_awaits,
   // and the handler's executor is the caller's.
-  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<> &, void(R)>(
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
       [this, lane](auto handler, F f) {
         auto ex = boost::asio::get_associated_executor(handler);
         submit(std::make_unique<Job<R, F, decltype(handler)>>(std::move(handler), std::move(f), std::move(ex)), lane);

@@ -20,9 +20,9 @@ using namespace syndb::p2p;
 
 namespace {
 
-std::vector<DatasetEntry> to_entries(const pb::DatasetCatalog &cat) {
+std::vector<DatasetEntry> to_entries(const pb::DatasetCatalog& cat) {
   std::vector<DatasetEntry> out;
-  for (const auto &d : cat.datasets()) {
+  for (const auto& d : cat.datasets()) {
     DatasetEntry e;
     e.id = d.id();
     e.title = d.title();
@@ -47,7 +47,7 @@ std::vector<DatasetEntry> to_entries(const pb::DatasetCatalog &cat) {
 }  // namespace
 
 struct HubService::Actor {
-  Actor(asio::io_context &io, std::string peer, HealthConfig health)
+  Actor(asio::io_context& io, std::string peer, HealthConfig health)
       : peer_id(std::move(peer)), tracker(health), wake(io.get_executor()) {}
   std::string peer_id, name;
   std::vector<Multiaddr> addrs;
@@ -60,19 +60,14 @@ struct HubService::Actor {
   int64_t last_datasets = -1;
 };
 
-HubService::HubService(Host &host, NodeService &local_node, Registry &registry, Metastore *metastore,
-                       warehouse::Warehouse &local_warehouse, WorkerPool &pool, HubConfig config)
-    : host_(host),
-      local_node_(local_node),
-      registry_(registry),
-      metastore_(metastore),
-      warehouse_(local_warehouse),
-      pool_(pool),
-      config_(std::move(config)) {}
+HubService::HubService(Host& host, NodeService& local_node, Registry& registry, Metastore* metastore,
+                       warehouse::Warehouse& local_warehouse, WorkerPool& pool, HubConfig config)
+    : host_(host), local_node_(local_node), registry_(registry), metastore_(metastore), warehouse_(local_warehouse),
+      pool_(pool), config_(std::move(config)) {}
 
 HubService::~HubService() {
   *alive_ = false;
-  for (auto &[id, a] : actors_) {
+  for (auto& [id, a] : actors_) {
     a->stopped = true;
     a->wake.notify_all();
   }
@@ -84,19 +79,19 @@ void HubService::start() {
   host_.set_stream_handler(std::string(kHubProtocol),
                            [](NegotiatedStream ns) -> Task<void> { (void)co_await ns.stream->close_write(); });
   local_node_.set_register_handler(
-      [this](const pb::Register &reg, const Connection &conn) { return on_register(reg, conn); });
+      [this](const pb::Register& reg, const Connection& conn) { return on_register(reg, conn); });
   refresh_local();
 }
 
 void HubService::refresh_local() {
   auto cat = local_node_.catalog();
   pb::Register reg = local_node_.make_register();
-  registry_.upsert(host_.peer_id().to_string(), [&](ClusterInfo &c) {
+  registry_.upsert(host_.peer_id().to_string(), [&](ClusterInfo& c) {
     c.name = config_.name;
     c.local = true;
     c.state = HealthState::kHealthy;
     c.addrs.clear();
-    for (const auto &b : reg.listen_addrs()) {
+    for (const auto& b : reg.listen_addrs()) {
       auto ma = Multiaddr::from_bytes(as_bytes(b));
       if (ma.ok()) c.addrs.push_back(ma->to_string() + "/p2p/" + host_.peer_id().to_string());
     }
@@ -109,13 +104,13 @@ void HubService::refresh_local() {
   if (metastore_ && cat.ok()) (void)metastore_->index_datasets(host_.peer_id().to_string(), to_entries(*cat));
 }
 
-void HubService::metastore_write(std::function<Status(Metastore &)> write) {
+void HubService::metastore_write(std::function<Status(Metastore&)> write) {
   if (!metastore_) return;
-  Metastore *ms = metastore_;
+  Metastore* ms = metastore_;
   asio::co_spawn(
       host_.io(),
-      [](WorkerPool &pool, WorkerPool::Lane *lane, Metastore *ms,
-         std::function<Status(Metastore &)> write) -> Task<void> {
+      [](WorkerPool& pool, WorkerPool::Lane* lane, Metastore* ms,
+         std::function<Status(Metastore&)> write) -> Task<void> {
         auto job = [ms, write] { return write(*ms); };
         Status st = co_await pool.run<Status>(std::move(job), lane);
         if (!st.ok()) spdlog::warn("metastore: {}", st.error().message());
@@ -123,17 +118,17 @@ void HubService::metastore_write(std::function<Status(Metastore &)> write) {
       asio::detached);
 }
 
-Task<pb::FederationResponse> HubService::on_register(const pb::Register &reg, const Connection &conn) {
+Task<pb::FederationResponse> HubService::on_register(const pb::Register& reg, const Connection& conn) {
   std::string peer = conn.remote_peer.to_string();
   std::vector<Multiaddr> addrs;
-  for (const auto &b : reg.listen_addrs()) {
+  for (const auto& b : reg.listen_addrs()) {
     auto ma = Multiaddr::from_bytes(as_bytes(b));
     if (ma.ok()) addrs.push_back(ma->encapsulate(*Multiaddr::from_string("/p2p/" + peer)));
   }
-  registry_.upsert(peer, [&](ClusterInfo &c) {
+  registry_.upsert(peer, [&](ClusterInfo& c) {
     c.name = reg.name();
     c.addrs.clear();
-    for (const auto &a : addrs) c.addrs.push_back(a.to_string());
+    for (const auto& a : addrs) c.addrs.push_back(a.to_string());
     c.schema_version = reg.schema_version();
     c.flight_endpoint = reg.flight_endpoint();
     c.registered_unix_ms = unix_ms();
@@ -147,7 +142,7 @@ Task<pb::FederationResponse> HubService::on_register(const pb::Register &reg, co
     actors_[peer] = actor;
     // A new node gets the ontology before anything else: queued before the
     // actor starts (co_spawn may run it inline up to its first ping).
-    post(*actor, [this](Actor &a) -> Task<void> {
+    post(*actor, [this](Actor& a) -> Task<void> {
       auto onto = co_await local_ontology();
       if (onto.ok() && onto->terms_size() > 0) {
         pb::FederationRequest req;
@@ -163,10 +158,10 @@ Task<pb::FederationResponse> HubService::on_register(const pb::Register &reg, co
     it->second->next_catalog = {};
     // A node that re-registers (e.g. after a restart) is probed at once
     // instead of waiting out the circuit breaker's backoff.
-    post(*it->second, [this](Actor &a) -> Task<void> { co_await ping(a); });
+    post(*it->second, [this](Actor& a) -> Task<void> { co_await ping(a); });
   }
   pb::FederationResponse resp;
-  auto *ack = resp.mutable_register_ack();
+  auto* ack = resp.mutable_register_ack();
   ack->set_hub_name(config_.name);
   ack->set_hub_schema_version(warehouse::latest_schema_version());
   ack->set_health_interval_ms(config_.health.interval_ms);
@@ -181,26 +176,26 @@ void HubService::supervise(std::shared_ptr<Actor> actor, uint32_t backoff_ms) {
     if (e) {
       try {
         std::rethrow_exception(e);
-      } catch (const std::exception &ex) {
+      } catch (const std::exception& ex) {
         why = ex.what();
       }
     }
     spdlog::error("hub: actor for {} failed ({}); restarting in {} ms", actor->peer_id, why, backoff_ms);
     auto timer = std::make_shared<asio::steady_timer>(host_.io(), std::chrono::milliseconds(backoff_ms));
-    timer->async_wait([this, alive, actor, backoff_ms, timer](const boost::system::error_code &ec) {
+    timer->async_wait([this, alive, actor, backoff_ms, timer](const boost::system::error_code& ec) {
       if (!ec && *alive) supervise(actor, std::min<uint32_t>(backoff_ms * 2, 30'000));
     });
   });
 }
 
-void HubService::post(Actor &a, Command cmd) {
+void HubService::post(Actor& a, Command cmd) {
   a.mailbox.push_back(std::move(cmd));
   a.wake.notify_all();
 }
 
 Task<void> HubService::run_actor(std::shared_ptr<Actor> actor) {
   auto alive = alive_;
-  Actor &a = *actor;
+  Actor& a = *actor;
   asio::steady_timer tick(host_.io());
   auto next_ping = std::chrono::steady_clock::now();
   while (*alive && !a.stopped) {
@@ -219,7 +214,7 @@ Task<void> HubService::run_actor(std::shared_ptr<Actor> actor) {
     // Sleep until the next ping or a new mailbox command.
     tick.expires_at(next_ping);
     auto alive2 = alive;
-    tick.async_wait([actor, alive2](const boost::system::error_code &ec) {
+    tick.async_wait([actor, alive2](const boost::system::error_code& ec) {
       if (!ec && *alive2) actor->wake.notify_all();
     });
     if (a.mailbox.empty()) co_await a.wake.wait();
@@ -227,7 +222,7 @@ Task<void> HubService::run_actor(std::shared_ptr<Actor> actor) {
   }
 }
 
-Task<Result<pb::FederationResponse>> HubService::call(Actor &a, const pb::FederationRequest &req_in,
+Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::FederationRequest& req_in,
                                                       uint32_t timeout_ms) {
   if (!a.conn || a.conn->session->closed()) {
     // The node's own connection to us (it registered over one) is the usual
@@ -246,7 +241,7 @@ Task<Result<pb::FederationResponse>> HubService::call(Actor &a, const pb::Federa
           host_.io(),
           [this, alive, self]() -> Task<void> {
             const std::vector<Multiaddr> addrs = self->addrs;  // on_register may replace the list meanwhile
-            for (const auto &addr : addrs) {
+            for (const auto& addr : addrs) {
               auto c = co_await host_.connect(addr);
               if (!*alive) co_return;
               if (c.ok()) {
@@ -267,14 +262,14 @@ Task<Result<pb::FederationResponse>> HubService::call(Actor &a, const pb::Federa
   co_return co_await federation_call(host_, conn, req, timeout_ms ? timeout_ms : config_.request_timeout_ms);
 }
 
-void HubService::record(Actor &a, const Transition &t) {
+void HubService::record(Actor& a, const Transition& t) {
   spdlog::info("hub: node '{}' {} -> {}: {}", a.name, health_state_name(t.from), health_state_name(t.to), t.reason);
-  metastore_write([peer = a.peer_id, name = a.name, t, at = unix_ms()](Metastore &ms) {
+  metastore_write([peer = a.peer_id, name = a.name, t, at = unix_ms()](Metastore& ms) {
     return ms.record_transition(peer, name, t.from, t.to, t.reason, at);
   });
 }
 
-Task<void> HubService::ping(Actor &a) {
+Task<void> HubService::ping(Actor& a) {
   pb::FederationRequest req;
   req.mutable_health_ping()->set_nonce(static_cast<uint64_t>(unix_ms()));
   req.mutable_health_ping()->set_sent_unix_ms(unix_ms());
@@ -286,8 +281,8 @@ Task<void> HubService::ping(Actor &a) {
   if (resp.ok() && resp->has_health_pong()) {
     t = a.tracker.on_success(rtt_us);
     if (t) record(a, *t);  // audited before the registry shows the new state
-    const auto &pong = resp->health_pong();
-    registry_.upsert(a.peer_id, [&](ClusterInfo &c) {
+    const auto& pong = resp->health_pong();
+    registry_.upsert(a.peer_id, [&](ClusterInfo& c) {
       c.state = a.tracker.state();
       c.last_rtt_us = rtt_us;
       c.schema_version = pong.schema_version();
@@ -302,14 +297,14 @@ Task<void> HubService::ping(Actor &a) {
     std::string why = resp.ok() ? "unexpected response" : resp.error().message();
     t = a.tracker.on_failure(why);
     if (t) record(a, *t);
-    registry_.upsert(a.peer_id, [&](ClusterInfo &c) {
+    registry_.upsert(a.peer_id, [&](ClusterInfo& c) {
       c.state = a.tracker.state();
       c.consecutive_failures = static_cast<int>(a.tracker.consecutive_failures());
     });
   }
 }
 
-Task<void> HubService::refresh_catalog(Actor &a) {
+Task<void> HubService::refresh_catalog(Actor& a) {
   pb::FederationRequest req;
   req.mutable_catalog();
   auto resp = co_await call(a, req);
@@ -318,23 +313,23 @@ Task<void> HubService::refresh_catalog(Actor &a) {
     co_return;
   }
   auto entries = to_entries(resp->catalog());
-  registry_.upsert(a.peer_id, [&](ClusterInfo &c) {
+  registry_.upsert(a.peer_id, [&](ClusterInfo& c) {
     c.datasets = entries;
     c.schema_version = resp->catalog().schema_version();
   });
-  metastore_write([peer = a.peer_id, entries](Metastore &ms) { return ms.index_datasets(peer, entries); });
+  metastore_write([peer = a.peer_id, entries](Metastore& ms) { return ms.index_datasets(peer, entries); });
   a.next_catalog = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.catalog_refresh_ms);
 }
 
 Task<Result<pb::OntologySync>> HubService::local_ontology() {
-  warehouse::Warehouse *w = &warehouse_;
+  warehouse::Warehouse* w = &warehouse_;
   co_return co_await pool_.run<Result<pb::OntologySync>>([w]() -> Result<pb::OntologySync> {
     SYNDB_ASSIGN_OR_RETURN(auto conn, w->connect(false));
     SYNDB_ASSIGN_OR_RETURN(auto r, conn->query_text("SELECT id, label, parent_id, kind FROM "
                                                     "ontology_term ORDER BY id"));
     pb::OntologySync sync;
-    for (const auto &row : r.rows) {
-      auto *t = sync.add_terms();
+    for (const auto& row : r.rows) {
+      auto* t = sync.add_terms();
       t->set_id(row[0].value_or(""));
       t->set_label(row[1].value_or(""));
       t->set_parent_id(row[2].value_or(""));
@@ -357,7 +352,7 @@ Task<nlohmann::json> HubService::schema_sync_all() {
   };
   std::vector<Pending> pending;
   auto done = std::make_shared<Event>(host_.io().get_executor());
-  for (const auto &c : snap->clusters) {
+  for (const auto& c : snap->clusters) {
     if (c.local) {
       results.push_back({{"peer_id", c.peer_id},
                          {"name", c.name},
@@ -386,13 +381,13 @@ Task<nlohmann::json> HubService::schema_sync_all() {
     Pending p{c.peer_id, c.name, c.schema_version, std::make_shared<std::optional<nlohmann::json>>()};
     pending.push_back(p);
     int from = c.schema_version;
-    post(*it->second, [this, p, from, latest, done](Actor &a) -> Task<void> {
+    post(*it->second, [this, p, from, latest, done](Actor& a) -> Task<void> {
       pb::FederationRequest req;
-      auto *sync = req.mutable_schema_sync();
+      auto* sync = req.mutable_schema_sync();
       sync->set_target_version(latest);
-      for (const auto &m : warehouse::migrations()) {
+      for (const auto& m : warehouse::migrations()) {
         if (m.version <= from) continue;
-        auto *out = sync->add_migrations();
+        auto* out = sync->add_migrations();
         out->set_version(m.version);
         out->set_description(m.description);
         out->set_sql(m.sql);
@@ -403,17 +398,17 @@ Task<nlohmann::json> HubService::schema_sync_all() {
         r["status"] = "failed";
         r["error"] = resp.error().message();
       } else {
-        const auto &res = resp->schema_sync_result();
+        const auto& res = resp->schema_sync_result();
         r["to"] = res.schema_version();
         r["status"] = res.error().empty() ? "synced" : "failed";
         if (!res.error().empty()) r["error"] = res.error();
-        registry_.upsert(p.peer, [&](ClusterInfo &c) { c.schema_version = res.schema_version(); });
+        registry_.upsert(p.peer, [&](ClusterInfo& c) { c.schema_version = res.schema_version(); });
       }
       *p.result = r;
       done->notify_all();
     });
   }
-  for (auto &p : pending) {
+  for (auto& p : pending) {
     while (!*p.result) co_await done->wait();
     results.push_back(**p.result);
   }
@@ -424,9 +419,9 @@ Task<nlohmann::json> HubService::ontology_sync_all() {
   auto onto = co_await local_ontology();
   if (!onto.ok()) co_return nlohmann::json{{"error", onto.error().message()}};
   int sent = 0;
-  for (auto &[peer, actor] : actors_) {
+  for (auto& [peer, actor] : actors_) {
     auto terms = *onto;
-    post(*actor, [this, terms](Actor &a) -> Task<void> {
+    post(*actor, [this, terms](Actor& a) -> Task<void> {
       pb::FederationRequest req;
       *req.mutable_ontology_sync() = terms;
       (void)co_await call(a, req);
@@ -456,8 +451,8 @@ nlohmann::json HubService::schema_sync_blocking(uint32_t timeout_ms) {
 
 namespace syndb::federation {
 
-Result<pb::FlightEndpoint> HubService::flight_endpoint_blocking(const std::string &peer_id,
-                                                                const pb::GetFlightEndpoint &req, uint32_t timeout_ms) {
+Result<pb::FlightEndpoint> HubService::flight_endpoint_blocking(const std::string& peer_id,
+                                                                const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
   using Reply = Result<pb::FlightEndpoint>;
   auto promise = std::make_shared<std::promise<Reply>>();
   auto future = promise->get_future();

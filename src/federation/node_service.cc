@@ -22,24 +22,20 @@ using namespace syndb::p2p;
 
 namespace {
 
-bool serves_hub(const IdentifyInfo &info) {
+bool serves_hub(const IdentifyInfo& info) {
   return std::find(info.protocols.begin(), info.protocols.end(), kHubProtocol) != info.protocols.end();
 }
 
 }  // namespace
 
-NodeService::NodeService(Host &host, IdentifyService &identify, warehouse::Warehouse &warehouse,
-                         const Membership &membership, WorkerPool &pool, NodeConfig config)
-    : host_(host),
-      identify_(identify),
-      warehouse_(warehouse),
-      membership_(membership),
-      pool_(pool),
+NodeService::NodeService(Host& host, IdentifyService& identify, warehouse::Warehouse& warehouse,
+                         const Membership& membership, WorkerPool& pool, NodeConfig config)
+    : host_(host), identify_(identify), warehouse_(warehouse), membership_(membership), pool_(pool),
       config_(std::move(config)) {}
 
 NodeService::~NodeService() { *alive_ = false; }
 
-Result<NodeService::StatusCache> NodeService::read_status(warehouse::Warehouse &w) {
+Result<NodeService::StatusCache> NodeService::read_status(warehouse::Warehouse& w) {
   StatusCache st;
   SYNDB_ASSIGN_OR_RETURN(st.schema_version, w.schema_version());
   SYNDB_ASSIGN_OR_RETURN(auto n, w.query_text("SELECT count(*) FROM dataset"));
@@ -52,7 +48,7 @@ Task<void> NodeService::refresh_status() {
   if (status_refreshing_) co_return;
   status_refreshing_ = true;
   auto alive = alive_;
-  warehouse::Warehouse *w = &warehouse_;
+  warehouse::Warehouse* w = &warehouse_;
   auto st = co_await pool_.run<Result<StatusCache>>([w] { return read_status(*w); }, &write_lane_);
   if (!*alive) co_return;
   status_refreshing_ = false;
@@ -67,27 +63,28 @@ void NodeService::start() {
   auto st = read_status(warehouse_);
   if (st.ok()) status_ = *st;
   serve_federation(
-      host_, membership_, [this](const pb::FederationRequest &r, const Connection &c) { return handle(r, c); },
+      host_, membership_, [this](const pb::FederationRequest& r, const Connection& c) { return handle(r, c); },
       config_.request_timeout_ms);
   auto alive = alive_;
-  identify_.on_identified([this, alive](const std::shared_ptr<Connection> &conn, const IdentifyInfo &info) {
+  identify_.on_identified([this, alive](const std::shared_ptr<Connection>& conn, const IdentifyInfo& info) {
     if (!*alive || !serves_hub(info) || !membership_.admits(conn->remote_peer)) return;
     asio::co_spawn(host_.io(), register_with(conn), asio::detached);
   });
-  for (const auto &addr : config_.bootstrap) add_peer(addr);
+  for (const auto& addr : config_.bootstrap) add_peer(addr);
 }
 
-void NodeService::add_peer(const Multiaddr &addr) {
+void NodeService::add_peer(const Multiaddr& addr) {
+  if (auto peer = addr.peer_id()) host_.protect(*peer, "bootstrap");  // never pruned
   std::string key = addr.to_string();
   if (dialing_.count(key)) return;
   dialing_[key] = {addr};
   asio::co_spawn(host_.io(), keep_connected(key), asio::detached);
 }
 
-void NodeService::add_peer(const PeerId &peer, std::vector<Multiaddr> addrs) {
+void NodeService::add_peer(const PeerId& peer, std::vector<Multiaddr> addrs) {
   if (peer == host_.peer_id() || addrs.empty()) return;
   std::string key = peer.to_string();
-  for (auto &a : addrs) {
+  for (auto& a : addrs) {
     if (!a.peer_id()) a = a.encapsulate(*Multiaddr::from_string("/p2p/" + key));
   }
   bool known = dialing_.count(key) > 0;
@@ -104,7 +101,7 @@ Task<void> NodeService::keep_connected(std::string key) {
     if (!conn || conn->session->closed()) {
       conn = nullptr;
       const std::vector<Multiaddr> addrs = dialing_[key];  // a copy: add_peer may replace the list meanwhile
-      for (const auto &addr : addrs) {
+      for (const auto& addr : addrs) {
         auto c = co_await host_.connect(addr);
         if (!*alive) co_return;
         if (c.ok()) {
@@ -125,8 +122,8 @@ Task<void> NodeService::keep_connected(std::string key) {
 pb::Register NodeService::make_register() const {
   pb::Register reg;
   reg.set_name(config_.name);
-  for (const auto &listen : host_.listen_addrs()) {
-    for (const auto &a : expand_unspecified(listen, true)) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
+  for (const auto& listen : host_.listen_addrs()) {
+    for (const auto& a : expand_unspecified(listen, true)) reg.add_listen_addrs(a.bytes().data(), a.bytes().size());
   }
   reg.set_schema_version(status_.schema_version);
   reg.set_flight_endpoint(config_.flight_endpoint);
@@ -146,6 +143,7 @@ Task<void> NodeService::register_with(std::shared_ptr<Connection> conn) {
     co_return;
   }
   hubs_.insert(hub);
+  host_.protect(conn->remote_peer, "hub");
   spdlog::info("registered with hub {} ({})", resp->register_ack().hub_name(), hub);
 }
 
@@ -159,8 +157,8 @@ Result<pb::DatasetCatalog> NodeService::catalog() {
   SYNDB_ASSIGN_OR_RETURN(int v, conn->schema_version());
   cat.set_schema_version(v);
   SYNDB_ASSIGN_OR_RETURN(auto list, warehouse::list_datasets(*conn));
-  for (const auto &d : list) {
-    auto *out = cat.add_datasets();
+  for (const auto& d : list) {
+    auto* out = cat.add_datasets();
     out->set_id(d.meta.id);
     out->set_title(d.meta.title);
     out->set_institution(d.meta.institution);
@@ -180,9 +178,9 @@ Result<pb::DatasetCatalog> NodeService::catalog() {
   return cat;
 }
 
-pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync &sync) {
+pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync& sync) {
   pb::SchemaSyncResult result;
-  for (const auto &m : sync.migrations()) {
+  for (const auto& m : sync.migrations()) {
     auto current = warehouse_.schema_version();
     if (!current.ok()) {
       result.set_error(current.error().message());
@@ -201,10 +199,10 @@ pb::SchemaSyncResult NodeService::apply_schema(const pb::SchemaSync &sync) {
   return result;
 }
 
-pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync &sync, std::string *error) {
+pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync& sync, std::string* error) {
   pb::OntologySyncResult result;
   std::vector<warehouse::OntologyTerm> terms;
-  for (const auto &t : sync.terms()) terms.push_back({t.id(), t.label(), t.parent_id(), t.kind()});
+  for (const auto& t : sync.terms()) terms.push_back({t.id(), t.label(), t.parent_id(), t.kind()});
   Status st = warehouse_.begin();
   if (st.ok()) st = warehouse::upsert_ontology(warehouse_, terms);
   if (st.ok()) st = warehouse_.commit();
@@ -217,7 +215,7 @@ pb::OntologySyncResult NodeService::apply_ontology(const pb::OntologySync &sync,
   return result;
 }
 
-Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint &req, const p2p::PeerId &requester,
+Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint& req, const p2p::PeerId& requester,
                                                     bool admitted) {
   if (config_.flight_endpoint.empty()) return Error(ErrorCode::kUnsupported, "this node serves no Flight endpoint");
   if (req.sql().empty()) return Error(ErrorCode::kInvalidArgument, "GetFlightEndpoint needs the fragment SQL");
@@ -243,7 +241,7 @@ Result<pb::FlightEndpoint> NodeService::mint_ticket(const pb::GetFlightEndpoint 
 
 // (One coroutine per request kind, called from an if-chain: GCC 12 destroys
 // locals of a switch case twice when the case co_awaits.)
-Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest &req, const Connection &conn) {
+Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest& req, const Connection& conn) {
   using R = pb::FederationRequest;
   const auto kind = req.body_case();
   if (kind == R::kRegister && register_handler_) co_return co_await register_handler_(req.register_(), conn);
@@ -260,10 +258,10 @@ Task<pb::FederationResponse> NodeService::handle(const pb::FederationRequest &re
   co_return resp;
 }
 
-pb::FederationResponse NodeService::health_pong(const pb::HealthPing &ping) {
+pb::FederationResponse NodeService::health_pong(const pb::HealthPing& ping) {
   // From the cache: a ping never waits for the warehouse.
   pb::FederationResponse resp;
-  auto *pong = resp.mutable_health_pong();
+  auto* pong = resp.mutable_health_pong();
   pong->set_nonce(ping.nonce());
   pong->set_schema_version(status_.schema_version);
   pong->set_datasets(status_.datasets);

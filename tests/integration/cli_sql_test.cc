@@ -23,7 +23,7 @@ class CliSql : public ::testing::Test {
   }
   void TearDown() override { test_support::RemoveTree(dir_); }
 
-  json Sql(const std::string &sql) {
+  json Sql(const std::string& sql) {
     auto r = RunSyndb({"sql", "--data-dir", dir_ + "/d", "--format", "json", sql});
     EXPECT_EQ(r.code, 0) << r.desc;
     json j = json::parse(r.out, nullptr, false);
@@ -35,7 +35,7 @@ class CliSql : public ::testing::Test {
 };
 
 TEST_F(CliSql, JsonRowsAreObjectsWhateverTheColumnsAreNamed) {
-  for (const char *name : {"t", "row", "q", "json", "to_json", "n"}) {
+  for (const char* name : {"t", "row", "q", "json", "to_json", "n"}) {
     const std::string col = name;
     json got = Sql("SELECT 'b' AS \"" + col + "\", 2 AS other");
     EXPECT_EQ(got, json::parse(R"([{")" + col + R"(":"b","other":2}])")) << col;

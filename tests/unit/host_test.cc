@@ -31,7 +31,7 @@ TEST(PeerStoreTest, AddressesAreRankedBySourceAndDeduplicated) {
   store.add_addrs(p, {ma("/ip4/10.0.0.1/tcp/1")}, AddrSource::kIdentify, PeerStore::kConnectedTtl);  // seen again
   auto got = store.addrs(p);
   ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0].to_string(), "/ip4/10.0.0.3/tcp/3");                     // config first
+  EXPECT_EQ(got[0].to_string(), "/ip4/10.0.0.3/tcp/3");  // config first
   EXPECT_EQ(got[1].to_string(), "/ip4/10.0.0.1/tcp/1");  // upgraded from mdns to identify; learnt first
   EXPECT_EQ(got[2].to_string(), "/ip4/10.0.0.2/tcp/2");  // /p2p/ stripped
   store.set_addrs(p, {}, AddrSource::kIdentify, PeerStore::kConnectedTtl);  // identify's full list: none

@@ -29,7 +29,8 @@ Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
 
 Host::Host(asio::io_context& io, Ed25519PrivateKey identity, HostConfig config)
     : io_(io), identity_(std::move(identity)), peer_id_(PeerId::from_public_key(identity_.public_key())),
-      config_(std::move(config)), peer_store_(config_.peer_store), alive_(std::make_shared<bool>(true)) {}
+      config_(std::move(config)), peer_store_(config_.peer_store), rcmgr_(config_.limits),
+      alive_(std::make_shared<bool>(true)) {}
 
 Host::~Host() {
   *alive_ = false;
@@ -75,21 +76,94 @@ Task<void> Host::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) 
       spdlog::warn("accept: {}", ec.message());
       continue;
     }
-    if (inbound_count_ >= config_.max_inbound_connections) {
-      spdlog::warn("refusing inbound connection: {} inbound connections open", inbound_count_);
-      continue;  // socket closes when it goes out of scope
-    }
     // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
     asio::co_spawn(io_, upgrade_inbound(std::make_unique<TcpStream>(std::move(socket)), alive), asio::detached);
   }
 }
 
+void Host::reserve_handshake() {
+  if (handshakes_.size() < config_.limits.handshakes || handshakes_.empty()) return;
+  // The oldest is most likely stalled: a live handshake takes milliseconds.
+  auto victim = handshakes_.front();
+  handshakes_.pop_front();
+  victim->aborted = true;
+  rcmgr_.handshake_finished();
+  rcmgr_.handshake_aborted();
+  victim->raw->reset();  // its upgrade fails at the next read
+}
+
 Task<void> Host::upgrade_inbound(std::unique_ptr<TcpStream> raw, std::shared_ptr<bool> alive) {
   std::string from = raw->remote_addr().to_string();
+  reserve_handshake();
+  auto slot = std::make_shared<HandshakeSlot>(HandshakeSlot{raw.get()});
+  handshakes_.push_back(slot);
+  rcmgr_.handshake_started();
   std::optional<PeerId> anyone;
   auto conn = co_await upgrade(std::move(raw), false, anyone);
   if (!*alive) co_return;
-  if (!conn.ok()) spdlog::info("inbound connection from {} failed: {}", from, conn.error().to_string());
+  if (!slot->aborted) {
+    handshakes_.remove(slot);
+    rcmgr_.handshake_finished();
+  }
+  // debug, not info: a stranger could otherwise fill the log.
+  if (!conn.ok()) spdlog::debug("inbound connection from {} failed: {}", from, conn.error().to_string());
+}
+
+PeerClass Host::classify(const PeerId& peer) const {
+  if (!is_member_ || is_protected(peer) || is_member_(peer)) return PeerClass::kMember;
+  return PeerClass::kStranger;
+}
+
+void Host::unprotect(const PeerId& peer, const std::string& tag) {
+  auto it = protected_.find(peer);
+  if (it == protected_.end()) return;
+  it->second.erase(tag);
+  if (it->second.empty()) protected_.erase(it);
+}
+
+bool Host::admit(PeerClass cls, bool outbound) {
+  if (outbound) {  // we chose to dial: counted, never refused
+    rcmgr_.force_connection(cls);
+    return true;
+  }
+  if (rcmgr_.admit_connection(cls)) return true;
+  if (cls != PeerClass::kStranger) return false;
+  std::shared_ptr<Connection> oldest;
+  for (const auto& [peer, v] : conns_) {
+    for (const auto& c : v) {
+      if (c->peer_class != PeerClass::kStranger || c->session->stream_count() > 0 || is_protected(c->remote_peer)) continue;
+      if (!oldest || c->opened < oldest->opened) oldest = c;
+    }
+  }
+  if (!oldest) return false;
+  spdlog::debug("strangers at their connection limit: closing idle {}", oldest->remote_peer.to_string());
+  oldest->session->close();
+  remove_connection(oldest);
+  return rcmgr_.admit_connection(cls);
+}
+
+void Host::prune() {
+  size_t total = 0;
+  for (const auto& [peer, v] : conns_) total += v.size();
+  if (total <= config_.conn_manager.high_water) return;
+  const auto cutoff = std::chrono::steady_clock::now() - std::chrono::milliseconds(config_.conn_manager.grace_ms);
+  std::vector<std::shared_ptr<Connection>> idle;
+  for (const auto& [peer, v] : conns_) {
+    for (const auto& c : v) {
+      if (c->session->stream_count() == 0 && c->opened < cutoff && !is_protected(c->remote_peer)) idle.push_back(c);
+    }
+  }
+  std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
+    if (a->peer_class != b->peer_class) return a->peer_class == PeerClass::kStranger;  // strangers first
+    return a->opened < b->opened;                                                        // then the oldest
+  });
+  for (const auto& c : idle) {
+    if (total <= config_.conn_manager.low_water) break;
+    spdlog::debug("connection manager: pruning idle connection to {}", c->remote_peer.to_string());
+    c->session->close();
+    remove_connection(c);
+    --total;
+  }
 }
 
 Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStream> raw, bool outbound,
@@ -126,19 +200,29 @@ Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStrea
   auto conn = std::make_shared<Connection>(Connection{secure->remote_peer(), secure->remote_key(), local, remote,
                                                       outbound, nullptr});
   if (conn->remote_peer == peer_id_) co_return Error(ErrorCode::kPermissionDenied, "connection to self");
-  auto& existing = conns_[conn->remote_peer];
-  if (existing.size() >= config_.max_connections_per_peer) {
+  auto existing = conns_.find(conn->remote_peer);  // (no entry is made for a peer we refuse)
+  if (existing != conns_.end() && existing->second.size() >= config_.max_connections_per_peer) {
     co_return Error(ErrorCode::kLimitExceeded, "peer " + conn->remote_peer.to_string() + " already has " +
-                                                   std::to_string(existing.size()) + " connections");
+                                                   std::to_string(existing->second.size()) + " connections");
   }
-  conn->session = std::make_shared<yamux::Session>(std::move(secure), outbound, config_.yamux, io_.get_executor());
+  conn->peer_class = classify(conn->remote_peer);
+  if (!admit(conn->peer_class, outbound)) {
+    co_return Error(ErrorCode::kLimitExceeded, std::string(peer_class_name(conn->peer_class)) +
+                                                   " connections are at their limit (" +
+                                                   std::to_string(rcmgr_.limits(conn->peer_class).connections) + ")");
+  }
+  const ClassLimits& limits = rcmgr_.limits(conn->peer_class);
+  yamux::Config ycfg = config_.yamux;
+  ycfg.max_streams = std::min(ycfg.max_streams, limits.streams_per_connection);
+  ycfg.max_write_queue = std::min(ycfg.max_write_queue, limits.write_queue_per_connection);
+  conn->session = std::make_shared<yamux::Session>(std::move(secure), outbound, ycfg, io_.get_executor(),
+                                                   rcmgr_.connection_budget(conn->peer_class));
   add_connection(conn);
   co_return conn;
 }
 
 void Host::add_connection(const std::shared_ptr<Connection>& conn) {
   conns_[conn->remote_peer].push_back(conn);
-  if (!conn->outbound) ++inbound_count_;
   std::weak_ptr<Connection> weak = conn;
   auto alive = alive_;
   conn->session->start(
@@ -159,6 +243,7 @@ void Host::add_connection(const std::shared_ptr<Connection>& conn) {
   spdlog::debug("connected to {} at {} ({})", conn->remote_peer.to_string(), conn->remote_addr.to_string(),
                 conn->outbound ? "outbound" : "inbound");
   for (auto& l : conn_listeners_) l(conn);
+  prune();
 }
 
 void Host::remove_connection(const std::shared_ptr<Connection>& conn) {
@@ -167,8 +252,8 @@ void Host::remove_connection(const std::shared_ptr<Connection>& conn) {
   auto& v = it->second;
   auto found = std::find(v.begin(), v.end(), conn);
   if (found == v.end()) return;
-  if (!conn->outbound) --inbound_count_;
   v.erase(found);
+  rcmgr_.connection_closed(conn->peer_class);
   if (v.empty()) conns_.erase(it);
   peer_store_.disconnected(conn->remote_peer);
   auto listeners = disconn_listeners_;  // a listener may add listeners

@@ -3,14 +3,21 @@
 // multistream-select → Yamux), reuses one connection per peer, and dispatches
 // inbound streams to handlers by protocol id.
 //
-// Limits (HostConfig) bound what a peer can make us hold. A peer that breaks
+// Limits (HostConfig, p2p/rcmgr) bound what a peer can make us hold: inbound
+// handshakes in progress, connections and memory per peer class — members
+// (set_peer_classifier) and protected peers draw on budgets strangers cannot
+// spend — and a connection manager that prunes idle, unprotected connections
+// (strangers first, oldest first) above a high watermark. A peer that breaks
 // a protocol loses that stream or connection, never the process.
 // Single-threaded: all calls from the io_context's thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <functional>
+#include <list>
+#include <set>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,17 +28,27 @@
 #include "p2p/crypto/keys.h"
 #include "p2p/crypto/peer_id.h"
 #include "p2p/host/peer_store.h"
+#include "p2p/rcmgr/resource_manager.h"
 #include "p2p/multiformats/multiaddr.h"
 #include "p2p/stream.h"
 #include "p2p/yamux/session.h"
 
 namespace syndb::p2p {
 
+// Connection manager watermarks: above high_water connections, idle
+// unprotected ones older than grace_ms are closed until low_water remain.
+struct ConnManagerConfig {
+  size_t low_water = 800;
+  size_t high_water = 960;
+  uint32_t grace_ms = 10'000;
+};
+
 struct HostConfig {
   uint32_t handshake_timeout_ms = 10'000;   // TCP accept → Yamux ready, and per-stream negotiation
   size_t max_connections_per_peer = 4;
-  size_t max_inbound_connections = 512;
   PeerStoreLimits peer_store;
+  ResourceLimits limits;
+  ConnManagerConfig conn_manager;
   std::string agent_version = "syndb/0.1.0";
   yamux::Config yamux;
 };
@@ -43,6 +60,8 @@ struct Connection {
   Multiaddr local_addr, remote_addr;
   bool outbound = false;
   std::shared_ptr<yamux::Session> session;
+  PeerClass peer_class = PeerClass::kMember;
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
 // A negotiated stream: the protocol id both sides agreed on, and the connection it runs on.
@@ -81,6 +100,16 @@ class Host {
   // Called when an upgraded connection closes (either side, or an error),
   // after it left connections(); not called for the connections close() ends.
   void add_disconnection_listener(ConnectionListener listener) { disconn_listeners_.push_back(std::move(listener)); }
+  // Which peers are federation members (their own connection and memory
+  // budgets); everyone when unset. Protected peers count as members.
+  void set_peer_classifier(std::function<bool(const PeerId&)> is_member) { is_member_ = std::move(is_member); }
+  PeerClass classify(const PeerId& peer) const;
+  // Protected peers (hubs, relays: `tag` says why) are never pruned.
+  void protect(const PeerId& peer, const std::string& tag) { protected_[peer].insert(tag); }
+  void unprotect(const PeerId& peer, const std::string& tag);
+  bool is_protected(const PeerId& peer) const { return protected_.count(peer) > 0; }
+  ResourceManager& resource_manager() { return rcmgr_; }
+  const ResourceManager& resource_manager() const { return rcmgr_; }
   // What this host knows of other peers (keys, addresses, protocols, latency).
   PeerStore& peer_store() { return peer_store_; }
   const PeerStore& peer_store() const { return peer_store_; }
@@ -102,7 +131,17 @@ class Host {
 
  private:
   Task<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  struct HandshakeSlot {
+    Stream* raw;
+    bool aborted = false;
+  };
   Task<void> upgrade_inbound(std::unique_ptr<class TcpStream> raw, std::shared_ptr<bool> alive);
+  // Makes room for one more inbound handshake: aborts the oldest when full.
+  void reserve_handshake();
+  // Admits an upgraded connection of `cls`; for a stranger at its limit,
+  // closes the oldest idle stranger connection first. False: refused.
+  bool admit(PeerClass cls, bool outbound);
+  void prune();
   Task<Result<std::shared_ptr<Connection>>> upgrade(std::unique_ptr<class TcpStream> raw, bool outbound,
                                                     std::optional<PeerId> expected);
   void add_connection(const std::shared_ptr<Connection>& conn);
@@ -119,7 +158,10 @@ class Host {
   std::unordered_map<PeerId, std::vector<std::shared_ptr<Connection>>> conns_;
   std::vector<ConnectionListener> conn_listeners_, disconn_listeners_;
   PeerStore peer_store_;
-  size_t inbound_count_ = 0;
+  ResourceManager rcmgr_;
+  std::function<bool(const PeerId&)> is_member_;
+  std::unordered_map<PeerId, std::set<std::string>> protected_;
+  std::list<std::shared_ptr<HandshakeSlot>> handshakes_;
   bool closed_ = false;
   std::shared_ptr<bool> alive_;
 };

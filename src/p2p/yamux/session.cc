@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <algorithm>
 #include <cstring>
 
 namespace syndb::p2p::yamux {
@@ -10,9 +11,9 @@ namespace syndb::p2p::yamux {
 
 YamuxStream::YamuxStream(std::shared_ptr<Session> session, uint32_t id, uint32_t recv_window)
     : session_(std::move(session)), id_(id), readable_(session_->ex_), writable_(session_->ex_),
-      recv_window_(recv_window) {}
+      window_(recv_window), recv_window_(recv_window) {}
 
-YamuxStream::~YamuxStream() = default;
+YamuxStream::~YamuxStream() { session_->release(window_); }
 
 Task<Result<size_t>> YamuxStream::read_some(MutableByteSpan buf) {
   while (buffered_ == 0 && !remote_closed_ && !reset_) co_await readable_.wait();
@@ -34,9 +35,13 @@ Task<Result<size_t>> YamuxStream::read_some(MutableByteSpan buf) {
   }
   buffered_ -= done;
   consumed_ += static_cast<uint32_t>(done);
-  if (!reset_ && !remote_closed_ && consumed_ >= session_->config_.max_window / 2) {
-    session_->send_frame(FrameType::kWindowUpdate, 0, id_, consumed_);
-    recv_window_ += consumed_;
+  if (!reset_ && !remote_closed_ && consumed_ >= window_ / 2) {
+    // Replenish what was read; double the window while the budget allows.
+    uint32_t grow = std::min(window_, session_->config_.max_window - window_);
+    if (grow > 0 && !session_->reserve(grow, true)) grow = 0;
+    window_ += grow;
+    session_->send_frame(FrameType::kWindowUpdate, 0, id_, consumed_ + grow);
+    recv_window_ += consumed_ + grow;
     consumed_ = 0;
   }
   co_return done;
@@ -117,8 +122,10 @@ void YamuxStream::maybe_forget() {
 
 // ---- Session ----
 
-Session::Session(std::unique_ptr<Stream> conn, bool is_client, Config config, asio::any_io_executor ex)
-    : conn_(std::move(conn)), is_client_(is_client), config_(config), ex_(ex), next_id_(is_client ? 1 : 2),
+Session::Session(std::unique_ptr<Stream> conn, bool is_client, Config config, asio::any_io_executor ex,
+                 std::shared_ptr<MemoryBudget> budget)
+    : conn_(std::move(conn)), is_client_(is_client), config_(config), ex_(ex), budget_(std::move(budget)),
+      next_id_(is_client ? 1 : 2),
       queue_ready_(ex), queue_drained_(ex) {
   if (config_.max_window < kInitialWindow) config_.max_window = kInitialWindow;
 }
@@ -139,11 +146,14 @@ Result<std::shared_ptr<YamuxStream>> Session::open_stream() {
   if (streams_.size() >= config_.max_streams) {
     return Error(ErrorCode::kLimitExceeded, "yamux: " + std::to_string(config_.max_streams) + " streams open");
   }
+  if (!reserve(kInitialWindow)) {
+    return Error(ErrorCode::kLimitExceeded, "yamux: the connection's memory budget is spent");
+  }
   uint32_t id = next_id_;
   next_id_ += 2;
-  auto stream = std::make_shared<YamuxStream>(shared_from_this(), id, config_.max_window);
+  auto stream = std::make_shared<YamuxStream>(shared_from_this(), id, kInitialWindow);
   streams_[id] = stream;
-  send_frame(FrameType::kWindowUpdate, flags::kSyn, id, config_.max_window - kInitialWindow);
+  send_frame(FrameType::kWindowUpdate, flags::kSyn, id, 0);
   return stream;
 }
 
@@ -230,6 +240,9 @@ Task<void> Session::read_loop() {
 
 Task<Status> Session::handle_frame(const FrameHeader& h) {
   if (h.type == FrameType::kPing) {
+    if (queue_.size() > 2 * config_.max_write_queue) {
+      co_return Error(ErrorCode::kLimitExceeded, "yamux: peer sends pings but does not read the replies");
+    }
     if (h.flags & flags::kSyn) send_frame(FrameType::kPing, flags::kAck, 0, h.length);
     co_return ok_status();
   }
@@ -244,12 +257,12 @@ Task<Status> Session::handle_frame(const FrameHeader& h) {
     bool peer_parity_ok = (h.stream_id % 2 == 1) != is_client_;
     if (!peer_parity_ok) co_return Error(ErrorCode::kProtocol, "yamux: peer used a stream id of our parity");
     if (streams_.count(h.stream_id)) co_return Error(ErrorCode::kProtocol, "yamux: duplicate SYN");
-    if (streams_.size() >= config_.max_streams || remote_goaway_ || closed_) {
+    if (streams_.size() >= config_.max_streams || remote_goaway_ || closed_ || !reserve(kInitialWindow)) {
       send_frame(FrameType::kWindowUpdate, flags::kRst, h.stream_id, 0);
     } else {
-      stream = std::make_shared<YamuxStream>(shared_from_this(), h.stream_id, config_.max_window);
+      stream = std::make_shared<YamuxStream>(shared_from_this(), h.stream_id, kInitialWindow);
       streams_[h.stream_id] = stream;
-      send_frame(FrameType::kWindowUpdate, flags::kAck, h.stream_id, config_.max_window - kInitialWindow);
+      send_frame(FrameType::kWindowUpdate, flags::kAck, h.stream_id, 0);
       if (on_inbound_) on_inbound_(stream);
     }
   } else {
@@ -262,7 +275,7 @@ Task<Status> Session::handle_frame(const FrameHeader& h) {
       co_return Error(ErrorCode::kProtocol, "yamux: peer exceeded the receive window of stream " +
                                                 std::to_string(h.stream_id));
     }
-    if (!stream && h.length > config_.max_window) {
+    if (!stream && h.length > config_.max_window) {  // a stream we reset: its data is read and dropped
       co_return Error(ErrorCode::kProtocol, "yamux: oversized data frame");
     }
     // Read in pieces of at most 64 KiB: smaller than malloc's mmap threshold,

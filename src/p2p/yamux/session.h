@@ -1,12 +1,19 @@
 // Yamux stream multiplexer session over a secured connection
 // (libp2p/specs yamux/README.md). The dialer is the client (odd stream ids).
 //
-// Flow control: every stream starts with the spec's 256 KiB window each way;
-// we raise our receive window to YamuxConfig::max_window with the first
-// WindowUpdate (SYN/ACK) and replenish it once half is consumed. A peer that
-// sends past the window breaks the protocol and the session is closed with
+// Flow control: every stream starts with the spec's 256 KiB window each way.
+// Our receive window is memory the peer may fill, so it is reserved in the
+// session's MemoryBudget (p2p/rcmgr) before it is granted: 256 KiB when the
+// stream opens (no budget: the SYN is answered with RST, or open_stream()
+// fails), then, each time the reader has consumed half of it, the window is
+// replenished and doubled up to Config::max_window if the budget allows
+// (auto-tuning: only a stream whose reader keeps up grows; growth may use
+// 3/4 of a budget, the rest is kept for new streams' first 256 KiB). A peer that sends
+// past the window breaks the protocol and the session is closed with
 // GoAway(protocol error). Writes block (await) on the peer's window: that is
-// the back-pressure. Single-threaded: use from the io_context's thread only.
+// the back-pressure. A peer that floods pings while not reading our replies
+// (the write queue over 2 × max_write_queue) loses the session.
+// Single-threaded: use from the io_context's thread only.
 #pragma once
 
 #include <deque>
@@ -15,6 +22,7 @@
 #include <unordered_map>
 
 #include "p2p/event.h"
+#include "p2p/rcmgr/memory_budget.h"
 #include "p2p/stream.h"
 #include "p2p/yamux/frame.h"
 
@@ -59,6 +67,7 @@ class YamuxStream : public Stream {
   std::deque<Chunk> chunks_;
   size_t chunk_pos_ = 0;
   uint64_t buffered_ = 0;
+  uint32_t window_;              // our receive window, bytes (reserved in the session's budget)
   uint32_t recv_window_;         // credit the peer still has, bytes
   uint32_t consumed_ = 0;        // read since the last WindowUpdate we sent
   uint32_t send_window_ = kInitialWindow;
@@ -70,7 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   using InboundHandler = std::function<void(std::shared_ptr<YamuxStream>)>;
   using CloseHandler = std::function<void(const Error&)>;
 
-  Session(std::unique_ptr<Stream> conn, bool is_client, Config config, asio::any_io_executor ex);
+  // budget: where stream windows are reserved (nullptr: unbounded).
+  Session(std::unique_ptr<Stream> conn, bool is_client, Config config, asio::any_io_executor ex,
+          std::shared_ptr<MemoryBudget> budget = nullptr);
   ~Session();
 
   // Starts the read and write loops. on_inbound gets every stream the peer
@@ -82,6 +93,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sends GoAway(normal), flushes, and closes the connection.
   void close();
   bool closed() const { return closed_; }
+  // Streams open now (both directions).
+  size_t stream_count() const { return streams_.size(); }
 
  private:
   friend class YamuxStream;
@@ -94,11 +107,16 @@ class Session : public std::enable_shared_from_this<Session> {
   Task<void> wait_for_queue_space();
   void terminate(const Error& why, GoAwayCode code);
   void forget(uint32_t id) { streams_.erase(id); }
+  bool reserve(uint64_t n, bool optional = false) { return !budget_ || budget_->reserve(n, optional); }
+  void release(uint64_t n) {
+    if (budget_) budget_->release(n);
+  }
 
   std::unique_ptr<Stream> conn_;
   bool is_client_;
   Config config_;
   asio::any_io_executor ex_;
+  std::shared_ptr<MemoryBudget> budget_;
   uint32_t next_id_;
   std::unordered_map<uint32_t, std::shared_ptr<YamuxStream>> streams_;
   Bytes queue_, writing_;
