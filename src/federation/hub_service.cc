@@ -224,7 +224,7 @@ Task<void> HubService::run_actor(std::shared_ptr<Actor> actor) {
 
 Task<Result<pb::FederationResponse>> HubService::call(Actor& a, const pb::FederationRequest& req_in,
                                                       uint32_t timeout_ms) {
-  if (!a.conn || a.conn->session->closed()) {
+  if (!a.conn || a.conn->closed()) {
     // The node's own connection to us (it registered over one) is the usual
     // case.
     auto peer = PeerId::from_string(a.peer_id);

@@ -98,7 +98,7 @@ Task<void> NodeService::keep_connected(std::string key) {
   uint32_t delay = config_.redial_ms;
   std::shared_ptr<Connection> conn;
   while (*alive) {
-    if (!conn || conn->session->closed()) {
+    if (!conn || conn->closed()) {
       conn = nullptr;
       const std::vector<Multiaddr> addrs = dialing_[key];  // a copy: add_peer may replace the list meanwhile
       for (const auto& addr : addrs) {
@@ -113,7 +113,7 @@ Task<void> NodeService::keep_connected(std::string key) {
       }
       delay = conn ? config_.redial_ms : std::min<uint32_t>(delay * 2, 30'000);
     }
-    timer.expires_after(std::chrono::milliseconds(conn && !conn->session->closed() ? config_.redial_ms : delay));
+    timer.expires_after(std::chrono::milliseconds(conn && !conn->closed() ? config_.redial_ms : delay));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
   }

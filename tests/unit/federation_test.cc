@@ -857,7 +857,7 @@ TEST_F(ProtocolTest, HandlerThatNeverAnswersTimesOut) {
     EXPECT_GE(elapsed_ms, kTimeoutMs - 5);
     EXPECT_LT(elapsed_ms, kTimeoutMs + 400) << "federation_call overran its timeout";
     // The connection is still usable after the timed-out stream.
-    EXPECT_FALSE(conn->session->closed());
+    EXPECT_FALSE(conn->closed());
     released = true;
     release.notify_all();
     // Let the handler finish and find its stream reset.
@@ -910,7 +910,7 @@ TEST_F(ProtocolTest, NotAdmittedCallerIsRefused) {
             << resp.error().to_string();
       }
     }
-    conn_alive = !conn->session->closed();  // refusing a stream does not drop the connection
+    conn_alive = !conn->closed();  // refusing a stream does not drop the connection
   });
   EXPECT_EQ(failed, 20);
   EXPECT_TRUE(conn_alive);

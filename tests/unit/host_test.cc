@@ -123,7 +123,7 @@ TEST_F(HostEventsTest, ConnectAndDisconnectAreReportedOnBothSides) {
     EXPECT_EQ(client_up, 1);
     EXPECT_EQ(client_.peer_store().find(server_.peer_id())->connections, 1);
     EXPECT_TRUE(client_.peer_store().find(server_.peer_id())->public_key.has_value());
-    (*conn)->session->close();
+    (*conn)->close();
     EXPECT_TRUE(co_await until([&] { return server_down == 1 && client_down == 1; }));
     EXPECT_EQ(client_.peer_store().find(server_.peer_id())->connections, 0);
     EXPECT_TRUE(client_.connections().empty());
@@ -157,7 +157,7 @@ TEST_F(HostEventsTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
     }
     // The server told us how it sees us: our own observed-address candidate.
     EXPECT_FALSE(store.addrs(client_.peer_id()).empty());
-    (*conn)->session->close();
+    (*conn)->close();
     EXPECT_TRUE(co_await until([&] { return client_id.peer_info(server_.peer_id()) == nullptr; }))
         << "identify kept state for a disconnected peer";
     EXPECT_TRUE(co_await until([&] { return server_id.peer_info(client_.peer_id()) == nullptr; }));

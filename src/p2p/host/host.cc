@@ -12,9 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "p2p/mss/multistream.h"
-#include "p2p/noise/noise.h"
 #include "p2p/transport/tcp.h"
 #include "p2p/watchdog.h"
+#include "p2p/yamux/muxer.h"
 
 namespace syndb::p2p {
 
@@ -30,27 +30,34 @@ Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
 Host::Host(asio::io_context& io, Ed25519PrivateKey identity, HostConfig config)
     : io_(io), identity_(std::move(identity)), peer_id_(PeerId::from_public_key(identity_.public_key())),
       config_(std::move(config)), peer_store_(config_.peer_store), rcmgr_(config_.limits),
-      alive_(std::make_shared<bool>(true)) {}
+      alive_(std::make_shared<bool>(true)) {
+  transports_.push_back(std::make_unique<TcpTransport>(io_));
+}
 
 Host::~Host() {
   *alive_ = false;
   close();
 }
 
+void Host::add_transport(std::unique_ptr<Transport> transport) { transports_.push_back(std::move(transport)); }
+
+Transport* Host::transport_for(const Multiaddr& addr) const {
+  for (const auto& t : transports_) {
+    if (t->handles(addr)) return t.get();
+  }
+  return nullptr;
+}
+
 Result<Multiaddr> Host::listen(const Multiaddr& addr) {
-  SYNDB_ASSIGN_OR_RETURN(auto ep, endpoint_from_multiaddr(addr));
-  auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(io_);
-  boost::system::error_code ec;
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec && ep.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error(ErrorCode::kIo, "cannot listen on " + addr.to_string() + ": " + ec.message());
-  Multiaddr bound = multiaddr_from_endpoint(acceptor->local_endpoint());
-  acceptors_.push_back(acceptor);
+  Transport* t = transport_for(addr);
+  if (!t) return Error(ErrorCode::kInvalidArgument, "no transport listens on " + addr.to_string());
+  auto alive = alive_;
+  SYNDB_ASSIGN_OR_RETURN(Multiaddr bound, t->listen(addr, [this, alive](TransportConnection c) {
+                           if (!*alive || closed_) return;
+                           // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
+                           asio::co_spawn(io_, upgrade_inbound(std::move(c), alive), asio::detached);
+                         }));
   listen_addrs_.push_back(bound);
-  asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
   return bound;
 }
 
@@ -66,21 +73,6 @@ std::vector<std::string> Host::protocols() const {
   return out;
 }
 
-Task<void> Host::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
-  auto alive = alive_;
-  for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(kTuple);
-    if (!*alive || closed_) co_return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("accept: {}", ec.message());
-      continue;
-    }
-    // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
-    asio::co_spawn(io_, upgrade_inbound(std::make_unique<TcpStream>(std::move(socket)), alive), asio::detached);
-  }
-}
-
 void Host::reserve_handshake() {
   if (handshakes_.size() < config_.limits.handshakes || handshakes_.empty()) return;
   // The oldest is most likely stalled: a live handshake takes milliseconds.
@@ -92,16 +84,19 @@ void Host::reserve_handshake() {
   victim->raw->reset();  // its upgrade fails at the next read
 }
 
-Task<void> Host::upgrade_inbound(std::unique_ptr<TcpStream> raw, std::shared_ptr<bool> alive) {
-  std::string from = raw->remote_addr().to_string();
-  reserve_handshake();
-  auto slot = std::make_shared<HandshakeSlot>(HandshakeSlot{raw.get()});
-  handshakes_.push_back(slot);
-  rcmgr_.handshake_started();
+Task<void> Host::upgrade_inbound(TransportConnection c, std::shared_ptr<bool> alive) {
+  std::string from = c.remote.to_string();
+  std::shared_ptr<HandshakeSlot> slot;
+  if (c.raw) {  // a handshake to run: bounded
+    reserve_handshake();
+    slot = std::make_shared<HandshakeSlot>(HandshakeSlot{c.raw.get()});
+    handshakes_.push_back(slot);
+    rcmgr_.handshake_started();
+  }
   std::optional<PeerId> anyone;
-  auto conn = co_await upgrade(std::move(raw), false, anyone);
+  auto conn = co_await upgrade(std::move(c), UpgradeRoles::listener(), false, anyone);
   if (!*alive) co_return;
-  if (!slot->aborted) {
+  if (slot && !slot->aborted) {
     handshakes_.remove(slot);
     rcmgr_.handshake_finished();
   }
@@ -131,13 +126,13 @@ bool Host::admit(PeerClass cls, bool outbound) {
   std::shared_ptr<Connection> oldest;
   for (const auto& [peer, v] : conns_) {
     for (const auto& c : v) {
-      if (c->peer_class != PeerClass::kStranger || c->session->stream_count() > 0 || is_protected(c->remote_peer)) continue;
+      if (c->peer_class != PeerClass::kStranger || c->muxer->stream_count() > 0 || is_protected(c->remote_peer)) continue;
       if (!oldest || c->opened < oldest->opened) oldest = c;
     }
   }
   if (!oldest) return false;
   spdlog::debug("strangers at their connection limit: closing idle {}", oldest->remote_peer.to_string());
-  oldest->session->close();
+  oldest->muxer->close();
   remove_connection(oldest);
   return rcmgr_.admit_connection(cls);
 }
@@ -150,7 +145,7 @@ void Host::prune() {
   std::vector<std::shared_ptr<Connection>> idle;
   for (const auto& [peer, v] : conns_) {
     for (const auto& c : v) {
-      if (c->session->stream_count() == 0 && c->opened < cutoff && !is_protected(c->remote_peer)) idle.push_back(c);
+      if (c->muxer->stream_count() == 0 && c->opened < cutoff && !is_protected(c->remote_peer)) idle.push_back(c);
     }
   }
   std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
@@ -160,45 +155,36 @@ void Host::prune() {
   for (const auto& c : idle) {
     if (total <= config_.conn_manager.low_water) break;
     spdlog::debug("connection manager: pruning idle connection to {}", c->remote_peer.to_string());
-    c->session->close();
+    c->muxer->close();
     remove_connection(c);
     --total;
   }
 }
 
-Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStream> raw, bool outbound,
+Task<Result<std::shared_ptr<Connection>>> Host::upgrade(TransportConnection c, UpgradeRoles roles, bool outbound,
                                                         std::optional<PeerId> expected) {
-  Watchdog wd(io_, config_.handshake_timeout_ms, raw.get());
-  Multiaddr local = raw->local_addr(), remote = raw->remote_addr();
-  auto fail = [&](const Error& e) { return timeout_or(wd, e, "handshake with " + remote.to_string()); };
-
-  const std::vector<std::string> noise_list{std::string(kNoiseProtocolId)};
-  const std::vector<std::string> yamux_list{std::string(yamux::kProtocolId)};
-  auto only = [](std::string_view want) { return [want](std::string_view p) { return p == want; }; };
-
-  // (GCC 12 miscompiles co_await inside ?:, hence the if/else.)
-  Result<std::string> sec = Error(ErrorCode::kInternal, "");
-  if (outbound) {
-    sec = co_await mss_select(*raw, noise_list);
+  auto conn = std::make_shared<Connection>();
+  conn->local_addr = c.local;
+  conn->remote_addr = c.remote;
+  conn->outbound = outbound;
+  conn->limited = c.limited;
+  std::unique_ptr<Stream> secured;
+  bool yamux_client = roles.yamux_client;
+  if (c.raw) {
+    auto up = co_await upgrade_connection(io_, std::move(c.raw), c.remote.to_string(), identity_, roles, expected,
+                                          config_.handshake_timeout_ms);
+    if (!up.ok()) co_return up.error();
+    conn->remote_peer = up->peer;
+    conn->remote_key = up->key;
+    yamux_client = up->muxer_client;
+    secured = std::move(up->stream);
+  } else if (c.muxed && c.peer && c.key) {
+    conn->remote_peer = *c.peer;
+    conn->remote_key = *c.key;
+    conn->muxer = std::move(c.muxed);
   } else {
-    sec = co_await mss_handle(*raw, only(kNoiseProtocolId), noise_list);
+    co_return Error(ErrorCode::kInternal, "transport delivered neither a raw nor an upgraded connection");
   }
-  if (!sec.ok()) co_return fail(sec.error());
-  std::unique_ptr<Stream> inner = std::move(raw);
-  auto noise = co_await noise_handshake(std::move(inner), identity_, outbound, expected);
-  if (!noise.ok()) co_return fail(noise.error());
-  auto secure = std::move(noise).value();
-  Result<std::string> mux = Error(ErrorCode::kInternal, "");
-  if (outbound) {
-    mux = co_await mss_select(*secure, yamux_list);
-  } else {
-    mux = co_await mss_handle(*secure, only(yamux::kProtocolId), yamux_list);
-  }
-  if (!mux.ok()) co_return fail(mux.error());
-  wd.disarm();
-
-  auto conn = std::make_shared<Connection>(Connection{secure->remote_peer(), secure->remote_key(), local, remote,
-                                                      outbound, nullptr});
   if (conn->remote_peer == peer_id_) co_return Error(ErrorCode::kPermissionDenied, "connection to self");
   auto existing = conns_.find(conn->remote_peer);  // (no entry is made for a peer we refuse)
   if (existing != conns_.end() && existing->second.size() >= config_.max_connections_per_peer) {
@@ -211,12 +197,14 @@ Task<Result<std::shared_ptr<Connection>>> Host::upgrade(std::unique_ptr<TcpStrea
                                                    " connections are at their limit (" +
                                                    std::to_string(rcmgr_.limits(conn->peer_class).connections) + ")");
   }
-  const ClassLimits& limits = rcmgr_.limits(conn->peer_class);
-  yamux::Config ycfg = config_.yamux;
-  ycfg.max_streams = std::min(ycfg.max_streams, limits.streams_per_connection);
-  ycfg.max_write_queue = std::min(ycfg.max_write_queue, limits.write_queue_per_connection);
-  conn->session = std::make_shared<yamux::Session>(std::move(secure), outbound, ycfg, io_.get_executor(),
-                                                   rcmgr_.connection_budget(conn->peer_class));
+  if (!conn->muxer) {
+    const ClassLimits& limits = rcmgr_.limits(conn->peer_class);
+    yamux::Config ycfg = config_.yamux;
+    ycfg.max_streams = std::min(ycfg.max_streams, limits.streams_per_connection);
+    ycfg.max_write_queue = std::min(ycfg.max_write_queue, limits.write_queue_per_connection);
+    conn->muxer = std::make_shared<yamux::YamuxMuxer>(std::move(secured), yamux_client, ycfg, io_.get_executor(),
+                                                      rcmgr_.connection_budget(conn->peer_class));
+  }
   add_connection(conn);
   co_return conn;
 }
@@ -225,8 +213,8 @@ void Host::add_connection(const std::shared_ptr<Connection>& conn) {
   conns_[conn->remote_peer].push_back(conn);
   std::weak_ptr<Connection> weak = conn;
   auto alive = alive_;
-  conn->session->start(
-      [this, weak, alive](std::shared_ptr<yamux::YamuxStream> stream) {
+  conn->muxer->start(
+      [this, weak, alive](std::shared_ptr<Stream> stream) {
         auto c = weak.lock();
         if (!c || !*alive) return;
         asio::co_spawn(io_, handle_inbound(c, std::move(stream)), asio::detached);
@@ -289,16 +277,17 @@ Task<Result<std::shared_ptr<Connection>>> Host::connect(const Multiaddr& addr) {
     if (auto c = find_connection(*expected)) co_return c;
     if (*expected == peer_id_) co_return Error(ErrorCode::kInvalidArgument, "cannot dial self");
   }
-  SYNDB_CO_ASSIGN_OR_RETURN(auto raw, co_await tcp_dial(addr));
-  auto conn = co_await upgrade(std::move(raw), true, expected);
+  Transport* t = transport_for(addr);
+  if (!t) co_return Error(ErrorCode::kInvalidArgument, "no transport dials " + addr.to_string());
+  SYNDB_CO_ASSIGN_OR_RETURN(auto raw, co_await t->dial(addr));
+  auto conn = co_await upgrade(std::move(raw), UpgradeRoles::dialer(), true, expected);
   if (!conn.ok()) co_return conn.error().wrap("dial " + addr.to_string());
   co_return conn;
 }
 
 Task<Result<NegotiatedStream>> Host::new_stream(std::shared_ptr<Connection> conn,
                                                 const std::vector<std::string>& protocols, uint32_t timeout_ms) {
-  SYNDB_CO_ASSIGN_OR_RETURN(auto ys, conn->session->open_stream());
-  std::shared_ptr<Stream> stream = ys;
+  SYNDB_CO_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, conn->muxer->open_stream());
   Watchdog wd(io_, timeout_ms ? timeout_ms : config_.handshake_timeout_ms, stream.get());
   auto proto = co_await mss_select(*stream, protocols);
   wd.disarm();
@@ -318,7 +307,7 @@ std::shared_ptr<Connection> Host::find_connection(const PeerId& peer) const {
   auto it = conns_.find(peer);
   if (it == conns_.end()) return nullptr;
   for (const auto& c : it->second) {
-    if (!c->session->closed()) return c;
+    if (!c->muxer->closed()) return c;
   }
   return nullptr;
 }
@@ -332,12 +321,9 @@ std::vector<std::shared_ptr<Connection>> Host::connections() const {
 void Host::close() {
   if (closed_) return;
   closed_ = true;
-  for (auto& a : acceptors_) {
-    boost::system::error_code ec;
-    a->close(ec);
-  }
+  for (auto& t : transports_) t->close();
   auto conns = connections();
-  for (auto& c : conns) c->session->close();
+  for (auto& c : conns) c->muxer->close();
   conns_.clear();
 }
 

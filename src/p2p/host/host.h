@@ -1,7 +1,10 @@
-// Host: owns a node's libp2p connections. It listens and dials on TCP
-// multiaddrs, upgrades every connection (multistream-select → Noise →
-// multistream-select → Yamux), reuses one connection per peer, and dispatches
-// inbound streams to handlers by protocol id.
+// Host: the swarm. It owns a node's libp2p connections: it listens and dials
+// through Transports chosen by multiaddr (TCP built in; add_transport() for
+// QUIC, relayed circuits), upgrades raw connections (upgrader.h:
+// multistream-select → Noise → multistream-select → Yamux, roles set one by
+// one), keeps every connection as a MuxedConnection (p2p/muxer.h), reuses
+// one connection per peer, reports connections and disconnections, keeps the
+// PeerStore, and dispatches inbound streams to handlers by protocol id.
 //
 // Limits (HostConfig, p2p/rcmgr) bound what a peer can make us hold: inbound
 // handshakes in progress, connections and memory per peer class — members
@@ -13,7 +16,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -28,6 +30,9 @@
 #include "p2p/crypto/keys.h"
 #include "p2p/crypto/peer_id.h"
 #include "p2p/host/peer_store.h"
+#include "p2p/host/upgrader.h"
+#include "p2p/muxer.h"
+#include "p2p/transport/transport.h"
 #include "p2p/rcmgr/resource_manager.h"
 #include "p2p/multiformats/multiaddr.h"
 #include "p2p/stream.h"
@@ -58,8 +63,11 @@ struct Connection {
   PeerId remote_peer;
   PublicKey remote_key;
   Multiaddr local_addr, remote_addr;
-  bool outbound = false;
-  std::shared_ptr<yamux::Session> session;
+  bool outbound = false;  // direction: we dialled
+  bool limited = false;   // relayed: only protocols that allow it may run
+  std::shared_ptr<MuxedConnection> muxer;
+  bool closed() const { return muxer->closed(); }
+  void close() { muxer->close(); }
   PeerClass peer_class = PeerClass::kMember;
   std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
@@ -86,9 +94,13 @@ class Host {
   const HostConfig& config() const { return config_; }
   asio::io_context& io() { return io_; }
 
-  // Binds /ip4|ip6/<addr>/tcp/<port> (port 0 picks a free one) and starts
-  // accepting. Returns the bound address with the real port. kInvalidArgument
-  // for non-TCP addresses, kIo when the bind fails.
+  // Adds a transport; addresses go to the first transport (in order added,
+  // TCP first) that handles them.
+  void add_transport(std::unique_ptr<Transport> transport);
+  // Starts accepting on `addr` through the transport that handles it (TCP:
+  // /ip4|ip6/<addr>/tcp/<port>, port 0 picks a free one). Returns the bound
+  // address with the real port. kInvalidArgument when no transport handles
+  // it, kIo when the bind fails.
   Result<Multiaddr> listen(const Multiaddr& addr);
   // Bound addresses with their real ports, in listen() order.
   std::vector<Multiaddr> listen_addrs() const;
@@ -130,19 +142,19 @@ class Host {
   void close();
 
  private:
-  Task<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  Transport* transport_for(const Multiaddr& addr) const;
   struct HandshakeSlot {
     Stream* raw;
     bool aborted = false;
   };
-  Task<void> upgrade_inbound(std::unique_ptr<class TcpStream> raw, std::shared_ptr<bool> alive);
+  Task<void> upgrade_inbound(TransportConnection c, std::shared_ptr<bool> alive);
   // Makes room for one more inbound handshake: aborts the oldest when full.
   void reserve_handshake();
   // Admits an upgraded connection of `cls`; for a stranger at its limit,
   // closes the oldest idle stranger connection first. False: refused.
   bool admit(PeerClass cls, bool outbound);
   void prune();
-  Task<Result<std::shared_ptr<Connection>>> upgrade(std::unique_ptr<class TcpStream> raw, bool outbound,
+  Task<Result<std::shared_ptr<Connection>>> upgrade(TransportConnection c, UpgradeRoles roles, bool outbound,
                                                     std::optional<PeerId> expected);
   void add_connection(const std::shared_ptr<Connection>& conn);
   void remove_connection(const std::shared_ptr<Connection>& conn);
@@ -152,7 +164,7 @@ class Host {
   Ed25519PrivateKey identity_;
   PeerId peer_id_;
   HostConfig config_;
-  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<Transport>> transports_;
   std::vector<Multiaddr> listen_addrs_;
   std::map<std::string, StreamHandler> handlers_;
   std::unordered_map<PeerId, std::vector<std::shared_ptr<Connection>>> conns_;

@@ -166,7 +166,7 @@ Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection>
   if (info.public_key && !(PeerId::from_public_key(*info.public_key) == conn->remote_peer)) {
     co_return Error(ErrorCode::kProtocol, "identify: public key does not match the connection's peer id");
   }
-  if (*alive && !conn->session->closed()) {
+  if (*alive && !conn->closed()) {
     remember(conn->remote_peer, info);
     peers_[conn->remote_peer] = info;
     for (auto& l : listeners_) l(conn, info);

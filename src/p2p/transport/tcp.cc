@@ -1,7 +1,11 @@
 #include "p2p/transport/tcp.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -151,6 +155,67 @@ Task<Result<std::unique_ptr<TcpStream>>> tcp_dial(const Multiaddr& addr) {
     if (ec) co_return Error(ErrorCode::kIo, "cannot connect to " + addr.to_string() + ": " + ec.message());
   }
   co_return std::make_unique<TcpStream>(std::move(socket));
+}
+
+TcpTransport::~TcpTransport() {
+  *alive_ = false;
+  close();
+}
+
+bool TcpTransport::handles(const Multiaddr& addr) const { return split_tcp_multiaddr(addr).ok(); }
+
+Result<Multiaddr> TcpTransport::listen(const Multiaddr& addr, AcceptHandler on_accept) {
+  SYNDB_ASSIGN_OR_RETURN(auto ep, endpoint_from_multiaddr(addr));
+  auto acceptor = std::make_shared<tcp::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && ep.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot listen on " + addr.to_string() + ": " + ec.message());
+  acceptors_.push_back(acceptor);
+  asio::co_spawn(io_, accept_loop(acceptor, std::move(on_accept), alive_), asio::detached);
+  return multiaddr_from_endpoint(acceptor->local_endpoint());
+}
+
+Task<void> TcpTransport::accept_loop(std::shared_ptr<tcp::acceptor> acceptor, AcceptHandler on_accept,
+                                     std::shared_ptr<bool> alive) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+    if (!*alive || !acceptor->is_open()) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      // e.g. EMFILE: wait a little instead of spinning; the next accept may succeed.
+      asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+      co_await pause.async_wait(kTuple);
+      if (!*alive) co_return;
+      continue;
+    }
+    TransportConnection c;
+    auto raw = std::make_unique<TcpStream>(std::move(socket));
+    c.local = raw->local_addr();
+    c.remote = raw->remote_addr();
+    c.raw = std::move(raw);
+    on_accept(std::move(c));
+  }
+}
+
+Task<Result<TransportConnection>> TcpTransport::dial(const Multiaddr& addr) {
+  SYNDB_CO_ASSIGN_OR_RETURN(auto raw, co_await tcp_dial(addr));
+  TransportConnection c;
+  c.local = raw->local_addr();
+  c.remote = raw->remote_addr();
+  c.raw = std::move(raw);
+  co_return c;
+}
+
+void TcpTransport::close() {
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  acceptors_.clear();
 }
 
 }  // namespace syndb::p2p

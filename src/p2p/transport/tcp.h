@@ -1,5 +1,6 @@
 // TCP transport over Boost.Asio: dial and listen on /ip4|ip6|dns|dns4|dns6/…/tcp/<port>
-// multiaddrs, and TcpStream, the raw connection the Noise upgrade runs over.
+// multiaddrs (TcpTransport, the swarm's Transport for /tcp), and TcpStream,
+// the raw connection the upgrader secures and multiplexes.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -7,6 +8,7 @@
 
 #include "p2p/multiformats/multiaddr.h"
 #include "p2p/stream.h"
+#include "p2p/transport/transport.h"
 
 namespace syndb::p2p {
 
@@ -41,5 +43,25 @@ Result<tcp::endpoint> endpoint_from_multiaddr(const Multiaddr& addr);
 // Dials /ip4|ip6|dns|dns4|dns6/…/tcp/<port>[/p2p/…]. Errors: kInvalidArgument
 // for other multiaddrs, kIo with the OS reason when the connection fails.
 Task<Result<std::unique_ptr<TcpStream>>> tcp_dial(const Multiaddr& addr);
+
+// The Transport for /tcp: raw connections (TcpStream), upgraded by the swarm.
+// An IPv6 listener is IPv6-only; SO_REUSEADDR is set, SO_REUSEPORT is not.
+class TcpTransport : public Transport {
+ public:
+  explicit TcpTransport(asio::io_context& io) : io_(io) {}
+  ~TcpTransport() override;
+  std::string_view name() const override { return "tcp"; }
+  bool handles(const Multiaddr& addr) const override;
+  Result<Multiaddr> listen(const Multiaddr& addr, AcceptHandler on_accept) override;
+  Task<Result<TransportConnection>> dial(const Multiaddr& addr) override;
+  void close() override;
+
+ private:
+  Task<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, AcceptHandler on_accept,
+                         std::shared_ptr<bool> alive);
+  asio::io_context& io_;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
 
 }  // namespace syndb::p2p
