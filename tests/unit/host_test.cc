@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "p2p/host/peer_store.h"
+#include "p2p/host/request_response.h"
 #include "p2p/identify/identify.h"
 #include "test_util.h"
 
@@ -192,6 +193,64 @@ TEST_F(HostEventsTest, IdentifyNeverAdvertisesAWildcardAddress) {
     }
     client_.close();
     wild.close();
+    server_.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io_, std::move(tasks));
+}
+
+TEST_F(HostEventsTest, RequestResponseBoundsSizeAndTime) {
+  RequestResponseConfig cfg;
+  cfg.protocol = "/test/rr/1.0.0";
+  cfg.max_request = 1024;
+  cfg.max_response = 4096;
+  cfg.timeout_ms = 2000;
+  bool refuse = false;
+  serve_requests(
+      server_, cfg,
+      [this](Bytes req, const Connection&) -> Task<Result<Bytes>> {
+        std::string text(req.begin(), req.end());
+        if (text == "big") co_return Bytes(8192, 1);  // over max_response
+        if (text == "slow") {
+          asio::steady_timer t(io_, std::chrono::seconds(1));  // past the client's 300 ms
+          co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        if (text == "fail") co_return Error(ErrorCode::kInternal, "handler failed");
+        Bytes out(req.rbegin(), req.rend());
+        co_return out;
+      },
+      [&refuse](const Connection&) { return !refuse; });
+  auto body = [&]() -> Task<void> {
+    auto conn = co_await client_.connect(server_addr_);
+    EXPECT_TRUE(conn.ok());
+    if (!conn.ok()) co_return;
+    auto ask = [&](std::string text, uint32_t timeout_ms) -> Task<Result<Bytes>> {
+      co_return co_await send_request(client_, *conn, cfg, as_bytes(text), timeout_ms);
+    };
+    auto ok = co_await ask("abc", 2000);
+    EXPECT_TRUE(ok.ok());
+    if (ok.ok()) {
+      EXPECT_EQ(std::string(ok->begin(), ok->end()), "cba");
+    }
+    auto big_request = co_await ask(std::string(2000, 'x'), 2000);
+    EXPECT_EQ(big_request.error().code(), ErrorCode::kLimitExceeded);
+    auto big = co_await ask("big", 2000);  // the server resets instead of sending past the limit
+    EXPECT_FALSE(big.ok());
+    auto failed = co_await ask("fail", 2000);
+    EXPECT_FALSE(failed.ok());
+    const auto t0 = std::chrono::steady_clock::now();
+    auto slow = co_await ask("slow", 300);
+    EXPECT_EQ(slow.error().code(), ErrorCode::kTimeout) << slow.error().to_string();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    refuse = true;
+    auto refused = co_await ask("abc", 2000);
+    EXPECT_FALSE(refused.ok());
+    refuse = false;
+    auto last = co_await ask("xyz", 2000);  // the connection survives all of it
+    EXPECT_TRUE(last.ok());
+    EXPECT_FALSE((*conn)->closed());
+    client_.close();
     server_.close();
   };
   std::vector<Task<void>> tasks;
