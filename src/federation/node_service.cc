@@ -87,6 +87,7 @@ void NodeService::add_peer(const PeerId& peer, std::vector<Multiaddr> addrs) {
   for (auto& a : addrs) {
     if (!a.peer_id()) a = a.encapsulate(*Multiaddr::from_string("/p2p/" + key));
   }
+  host_.peer_store().add_addrs(peer, addrs, AddrSource::kMdns, PeerStore::kDiscoveredTtl);
   bool known = dialing_.count(key) > 0;
   dialing_[key] = std::move(addrs);
   if (!known) asio::co_spawn(host_.io(), keep_connected(key), asio::detached);
@@ -101,15 +102,23 @@ Task<void> NodeService::keep_connected(std::string key) {
     if (!conn || conn->closed()) {
       conn = nullptr;
       const std::vector<Multiaddr> addrs = dialing_[key];  // a copy: add_peer may replace the list meanwhile
-      for (const auto& addr : addrs) {
-        auto c = co_await host_.connect(addr);
-        if (!*alive) co_return;
-        if (c.ok()) {
-          conn = *c;
-          spdlog::info("connected to {}", addr.to_string());
-          break;
-        }
-        spdlog::debug("dial {}: {}", addr.to_string(), c.error().message());
+      const auto peer = addrs.empty() ? std::nullopt : addrs.front().peer_id();
+      Result<std::shared_ptr<Connection>> c = Error(ErrorCode::kNotFound, "no address");
+      // A known peer: its addresses ranked and dialled concurrently; else the one address.
+      // (GCC 12 miscompiles co_await inside ?:, hence the if/else.)
+      if (peer) {
+        c = co_await host_.dial_peer(*peer, addrs);
+      } else if (!addrs.empty()) {
+        c = co_await host_.connect(addrs.front());
+      }
+      if (!*alive) co_return;
+      if (c.ok()) {
+        conn = *c;
+        spdlog::info("connected to {}/p2p/{}", conn->remote_addr.to_string(), conn->remote_peer.to_string());
+      } else if (!addrs.empty()) {
+        spdlog::debug("dial {}{}: {}", addrs.front().to_string(),
+                      addrs.size() > 1 ? " (and " + std::to_string(addrs.size() - 1) + " more addresses)" : "",
+                      c.error().message());
       }
       delay = conn ? config_.redial_ms : std::min<uint32_t>(delay * 2, 30'000);
     }

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
+#include "p2p/host/dialer.h"
 #include "p2p/host/peer_store.h"
 #include "p2p/host/request_response.h"
 #include "p2p/identify/identify.h"
@@ -256,6 +258,56 @@ TEST_F(HostEventsTest, RequestResponseBoundsSizeAndTime) {
   std::vector<Task<void>> tasks;
   tasks.push_back(body());
   run_all(io_, std::move(tasks));
+}
+
+TEST(DialerTest, PublicBeforePrivateBeforeRelayed) {
+  auto ranked = rank_addrs({ma("/ip4/127.0.0.1/tcp/1"), ma("/ip4/1.2.3.4/tcp/1/p2p-circuit"),
+                            ma("/ip4/192.168.1.5/tcp/1"), ma("/ip4/8.8.4.4/tcp/1"), ma("/ip6/fd00::1/tcp/1"),
+                            ma("/ip6/2001:db8::1/tcp/1"), ma("/dns4/example.org/tcp/1"), ma("/ip4/8.8.4.4/tcp/1")});
+  std::vector<std::string> got;
+  for (const auto& a : ranked) got.push_back(a.to_string());
+  EXPECT_EQ(got, (std::vector<std::string>{"/ip4/8.8.4.4/tcp/1", "/ip6/2001:db8::1/tcp/1", "/dns4/example.org/tcp/1",
+                                           "/ip4/127.0.0.1/tcp/1", "/ip4/192.168.1.5/tcp/1", "/ip6/fd00::1/tcp/1",
+                                           "/ip4/1.2.3.4/tcp/1/p2p-circuit"}));
+}
+
+// Three loopback addresses for one peer: one that accepts TCP and then
+// stalls (a handshake that would take the whole 10 s timeout), one that
+// refuses, and the real one. The dial staggers past the first two and the
+// real one wins long before the stalled one times out.
+TEST_F(HostEventsTest, ConcurrentDialSkipsAStalledAddress) {
+  asio::ip::tcp::acceptor stall(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::socket held(io_);
+  stall.async_accept(held, [](const boost::system::error_code&) {});  // accepted, never answered
+  asio::ip::tcp::acceptor closed_port(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto refused_port = closed_port.local_endpoint().port();
+  closed_port.close();
+  std::vector<Multiaddr> addrs{ma("/ip4/127.0.0.1/tcp/" + std::to_string(stall.local_endpoint().port())),
+                               ma("/ip4/127.0.0.1/tcp/" + std::to_string(refused_port)),
+                               server_addr_.without_peer_id()};
+  double ms = -1;
+  auto body = [&]() -> Task<void> {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto conn = co_await client_.dial_peer(server_.peer_id(), addrs);
+    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_TRUE(conn.ok()) << conn.error().to_string();
+    if (conn.ok()) {
+      EXPECT_EQ((*conn)->remote_peer, server_.peer_id());
+      auto again = co_await client_.dial_peer(server_.peer_id(), addrs);  // reused
+      EXPECT_TRUE(again.ok() && *again == *conn);
+    }
+    auto none = co_await client_.dial_peer(random_peer());
+    EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+    held.close();
+    stall.close();
+    client_.close();
+    server_.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io_, std::move(tasks));
+  EXPECT_GE(ms, 0);
+  EXPECT_LT(ms, 3000) << "the stalled address held the dial";
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "p2p/event.h"
+#include "p2p/host/dialer.h"
 #include "p2p/mss/multistream.h"
 #include "p2p/transport/tcp.h"
 #include "p2p/watchdog.h"
@@ -296,6 +298,71 @@ Task<Result<NegotiatedStream>> Host::new_stream(std::shared_ptr<Connection> conn
     co_return timeout_or(wd, proto.error(), "protocol negotiation");
   }
   co_return NegotiatedStream{stream, *proto, conn};
+}
+
+struct Host::DialRace {
+  explicit DialRace(const asio::any_io_executor& ex) : changed(ex) {}
+  Event changed;
+  std::shared_ptr<Connection> winner;
+  size_t in_flight = 0;
+  std::optional<Error> last_error;
+};
+
+Task<void> Host::dial_attempt(std::shared_ptr<DialRace> race, Multiaddr addr) {
+  auto alive = alive_;
+  auto c = co_await connect(addr);
+  if (!*alive) co_return;
+  --race->in_flight;
+  if (c.ok()) {
+    if (!race->winner) {
+      race->winner = *c;
+    } else if (*c != race->winner) {
+      (*c)->close();  // lost the race
+    }
+  } else {
+    race->last_error = c.error();
+  }
+  race->changed.notify_all();
+}
+
+Task<Result<std::shared_ptr<Connection>>> Host::dial_peer(const PeerId& peer, std::vector<Multiaddr> addrs) {
+  if (auto c = find_connection(peer)) co_return c;
+  if (peer == peer_id_) co_return Error(ErrorCode::kInvalidArgument, "cannot dial self");
+  if (addrs.empty()) addrs = peer_store_.addrs(peer);
+  for (auto& a : addrs) a = a.without_peer_id();
+  addrs = rank_addrs(std::move(addrs));
+  if (addrs.empty()) co_return Error(ErrorCode::kNotFound, "no known address for " + peer.to_string());
+  const Multiaddr p2p = *Multiaddr::from_string("/p2p/" + peer.to_string());
+  auto race = std::make_shared<DialRace>(io_.get_executor());
+  auto alive = alive_;
+  asio::steady_timer stagger(io_);
+  for (size_t i = 0; i < addrs.size() && !race->winner; ++i) {
+    while (race->in_flight >= std::max<size_t>(config_.concurrent_dials, 1) && !race->winner) {
+      co_await race->changed.wait();
+      if (!*alive) co_return Error(ErrorCode::kClosed, "host closed");
+    }
+    if (race->winner) break;
+    ++race->in_flight;
+    asio::co_spawn(io_, dial_attempt(race, addrs[i].encapsulate(p2p)), asio::detached);
+    if (i + 1 == addrs.size()) break;
+    // The next address after the stagger, or at once when this one fails.
+    stagger.expires_after(std::chrono::milliseconds(config_.dial_stagger_ms));
+    stagger.async_wait([race](const boost::system::error_code& ec) {
+      if (!ec) race->changed.notify_all();
+    });
+    const size_t before = race->in_flight;
+    while (race->in_flight == before && !race->winner && stagger.expiry() > std::chrono::steady_clock::now()) {
+      co_await race->changed.wait();
+      if (!*alive) co_return Error(ErrorCode::kClosed, "host closed");
+    }
+    stagger.cancel();
+  }
+  while (!race->winner && race->in_flight > 0) {
+    co_await race->changed.wait();
+    if (!*alive) co_return Error(ErrorCode::kClosed, "host closed");
+  }
+  if (race->winner) co_return race->winner;
+  co_return race->last_error.value_or(Error(ErrorCode::kIo, "every address of " + peer.to_string() + " failed"));
 }
 
 Task<Result<NegotiatedStream>> Host::new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols) {

@@ -50,6 +50,8 @@ struct ConnManagerConfig {
 
 struct HostConfig {
   uint32_t handshake_timeout_ms = 10'000;   // TCP accept → Yamux ready, and per-stream negotiation
+  size_t concurrent_dials = 3;              // dial_peer: addresses in flight at once
+  uint32_t dial_stagger_ms = 250;           // dial_peer: delay before the next address
   size_t max_connections_per_peer = 4;
   PeerStoreLimits peer_store;
   ResourceLimits limits;
@@ -135,6 +137,14 @@ class Host {
                                             const std::vector<std::string>& protocols, uint32_t timeout_ms = 0);
   Task<Result<NegotiatedStream>> new_stream(const Multiaddr& addr, const std::vector<std::string>& protocols);
 
+  // Connects to `peer` (reusing a live connection): its addresses — `addrs`,
+  // or the PeerStore's when empty — ranked by dial_rank (dialer.h), dialled
+  // up to HostConfig::concurrent_dials at a time, each dial_stagger_ms after
+  // the previous unless it already failed; the first connection wins and
+  // connections that complete later are closed. Errors: kNotFound (no
+  // address), the last dial error when every address failed.
+  Task<Result<std::shared_ptr<Connection>>> dial_peer(const PeerId& peer, std::vector<Multiaddr> addrs = {});
+
   std::vector<std::shared_ptr<Connection>> connections() const;
   // A live connection to `peer`, if there is one (no dialing).
   std::shared_ptr<Connection> find_connection(const PeerId& peer) const;
@@ -154,6 +164,8 @@ class Host {
   // closes the oldest idle stranger connection first. False: refused.
   bool admit(PeerClass cls, bool outbound);
   void prune();
+  struct DialRace;
+  Task<void> dial_attempt(std::shared_ptr<DialRace> race, Multiaddr addr);
   Task<Result<std::shared_ptr<Connection>>> upgrade(TransportConnection c, UpgradeRoles roles, bool outbound,
                                                     std::optional<PeerId> expected);
   void add_connection(const std::shared_ptr<Connection>& conn);
