@@ -17,9 +17,6 @@ namespace syndb::cli {
 // Prints `syndb: <message>` on stderr; returns exit_code (1 runtime failure, 2 usage error).
 int fail(const std::string& message, int exit_code = 1);
 
-// Serves /echo/1.0.0 (every byte back until EOF), for interop tests.
-void register_echo(p2p::Host& host);
-
 struct KeygenOptions {
   std::string out;
   bool force = false;

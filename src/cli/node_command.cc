@@ -1,50 +1,29 @@
-// `syndb node` and `syndb hub`: a libp2p host, plus (with a data dir) the
-// warehouse and the federation control plane; a hub adds the coordinator
-// services and the HTTP API.
+// `syndb node` and `syndb hub`: flags and the TOML file become
+// runtime::NodeSettings; runtime::Node (src/runtime/) does the rest.
 #include <spdlog/spdlog.h>
+#include <toml++/toml.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/post.hpp>
-#include <chrono>
 #include <cstdio>
-#include <future>
-#include <toml++/toml.h>
+#include <thread>
 
-#include "api/http_api.h"
-#include "api/query_api.h"
 #include "cli/commands.h"
-#include "federation/hub_service.h"
 #include "federation/membership.h"
-#include "federation/metastore.h"
-#include "federation/node_service.h"
-#include "flight/fragment_service.h"
-#include "flight/sql_service.h"
-#include "p2p/identify/identify.h"
-#include "p2p/mdns/mdns.h"
-#include "p2p/perf/perf.h"
-#include "p2p/ping/ping.h"
-#include "warehouse/schema.h"
+#include "runtime/node.h"
 
 namespace syndb::cli {
 
 using namespace syndb::p2p;
-
-namespace {
-// Worker pool for blocking warehouse/metastore calls: threads, and jobs that
-// may wait for one (beyond that a request is refused as busy).
-constexpr size_t kWorkerThreads = 4;
-constexpr size_t kWorkerQueue = 1024;
-}  // namespace
-
+namespace asio = boost::asio;
 
 Status load_node_config(const std::string& path, NodeOptions& o, const std::set<std::string>& given) {
   toml::table t;
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Error(ErrorCode::kInvalidArgument, path + ": " + std::string(e.description()) + " (line " +
-                                                  std::to_string(e.source().begin.line) + ")");
+    return Error(ErrorCode::kInvalidArgument,
+                 path + ": " + std::string(e.description()) + " (line " + std::to_string(e.source().begin.line) + ")");
   }
   std::vector<std::string> unknown;
   auto str = [&](const char* key, std::string& out) {
@@ -71,7 +50,8 @@ Status load_node_config(const std::string& path, NodeOptions& o, const std::set<
   str("name", o.name);
   list("bootstrap", o.bootstrap);
   if (auto v = t["federation_file"].value<std::string>(); v && !given.count("federation-file")) o.federation_file = *v;
-  if (auto v = t["federation_admin"].value<std::string>(); v && !given.count("federation-admin")) o.federation_admin = *v;
+  if (auto v = t["federation_admin"].value<std::string>(); v && !given.count("federation-admin"))
+    o.federation_admin = *v;
   if (auto v = t["mdns"].value<bool>(); v && !given.count("mdns")) o.mdns = *v;
   num(t["handshake_timeout_ms"], "handshake-timeout-ms", o.handshake_timeout_ms);
   num(t["request_timeout_ms"], "request-timeout-ms", o.request_timeout_ms);
@@ -91,10 +71,23 @@ Status load_node_config(const std::string& path, NodeOptions& o, const std::set<
   num(t["health"]["probe_backoff_ms"], "probe-backoff-ms", o.probe_backoff_ms);
   num(t["health"]["probe_backoff_max_ms"], "probe-backoff-max-ms", o.probe_backoff_max_ms);
   for (auto& [k, v] : t) {
-    static const std::set<std::string> known = {
-        "key", "listen", "data-dir", "data_dir", "name", "bootstrap", "federation_file", "federation_admin", "mdns",
-        "handshake_timeout_ms", "request_timeout_ms", "max_streams", "hub", "health", "flight_listen",
-        "memory_limit", "fragment_timeout_ms"};
+    static const std::set<std::string> known = {"key",
+                                                "listen",
+                                                "data-dir",
+                                                "data_dir",
+                                                "name",
+                                                "bootstrap",
+                                                "federation_file",
+                                                "federation_admin",
+                                                "mdns",
+                                                "handshake_timeout_ms",
+                                                "request_timeout_ms",
+                                                "max_streams",
+                                                "hub",
+                                                "health",
+                                                "flight_listen",
+                                                "memory_limit",
+                                                "fragment_timeout_ms"};
     if (!known.count(std::string(k.str()))) unknown.push_back(std::string(k.str()));
   }
   if (!unknown.empty()) {
@@ -120,10 +113,32 @@ int run_node(NodeOptions o) {
     bootstrap.push_back(*ma);
   }
   if (o.hub && o.data_dir.empty()) return fail("a hub needs --data-dir", 2);
+  if (!bootstrap.empty() && o.data_dir.empty()) {
+    return fail("--bootstrap needs --data-dir (the federation runs on top of the warehouse)", 2);
+  }
+  std::optional<runtime::HubSettings> hub;
+  if (o.hub) {
+    hub.emplace();
+    auto colon = o.http_listen.rfind(':');
+    int port = -1;
+    if (colon != std::string::npos) {
+      try {
+        port = std::stoi(o.http_listen.substr(colon + 1));
+      } catch (...) {
+      }
+    }
+    if (port < 0 || port > 65535) return fail("--http-listen wants host:port, got '" + o.http_listen + "'", 2);
+    hub->http_host = o.http_listen.substr(0, colon);
+    hub->http_port = static_cast<uint16_t>(port);
+    hub->flight_sql_listen = o.flight_sql_listen;
+    hub->statement_timeout_ms = o.statement_timeout_ms;
+    hub->health = {o.health_interval_ms, o.health_timeout_ms, o.degraded_rtt_ms,
+                   o.unreachable_after,  o.probe_backoff_ms,  o.probe_backoff_max_ms};
+  }
   auto key = load_key_file(o.key);
   if (!key.ok()) return fail(key.error().message());
 
-  federation::Membership membership = federation::Membership::open_federation();
+  runtime::NodeSettings settings(std::move(key).value());
   if (!o.federation_file.empty()) {
     std::optional<PeerId> admin;
     if (!o.federation_admin.empty()) {
@@ -133,178 +148,52 @@ int run_node(NodeOptions o) {
     }
     auto m = federation::Membership::load(o.federation_file, admin);
     if (!m.ok()) return fail(m.error().message());
-    membership = std::move(m).value();
+    settings.membership = std::move(m).value();
   }
+  settings.listen = listen;
+  settings.bootstrap = bootstrap;
+  settings.handshake_timeout_ms = o.handshake_timeout_ms;
+  settings.max_streams = o.max_streams;
+  settings.data_dir = o.data_dir;
+  settings.name = o.name;
+  settings.mdns = o.mdns;
+  settings.max_schema_version = o.max_schema_version;
+  settings.request_timeout_ms = o.request_timeout_ms;
+  settings.flight_listen = o.data_dir.empty() ? "" : o.flight_listen;
+  settings.memory_limit = o.memory_limit;
+  settings.fragment_timeout_ms = o.fragment_timeout_ms;
+  settings.hub = hub;
 
-  std::unique_ptr<warehouse::Warehouse> wh;
-  if (!o.data_dir.empty()) {
-    // Sandboxed: the same database serves remote SQL (fragments, Flight SQL).
-    warehouse::OpenOptions wo;
-    wo.sandbox = true;
-    wo.memory_limit = o.memory_limit;
-    auto w = warehouse::open_duckdb(o.data_dir, wo);
-    if (!w.ok()) return fail(w.error().message());
-    int target = o.max_schema_version > 0 ? o.max_schema_version : warehouse::latest_schema_version();
-    auto v = (*w)->migrate(target);
-    if (!v.ok()) return fail(v.error().message());
-    wh = std::move(w).value();
+  auto node = runtime::Node::create(std::move(settings));
+  if (!node.ok()) return fail(node.error().message());
+  runtime::Node& n = **node;
+  for (const auto& a : n.listen_addrs()) {
+    std::printf("listening %s/p2p/%s\n", a.to_string().c_str(), n.peer_id().to_string().c_str());
   }
-
-  asio::io_context io(1);
-  HostConfig cfg;
-  cfg.handshake_timeout_ms = o.handshake_timeout_ms;
-  cfg.yamux.max_streams = o.max_streams;
-  Host host(io, std::move(key).value(), cfg);
-  // Members (the federation file's PeerIds) get connection and memory budgets
-  // of their own; everyone else shares the smaller strangers' budgets.
-  host.set_peer_classifier([&membership](const PeerId& peer) { return membership.admits(peer); });
-  IdentifyService identify(host);
-  register_ping(host);
-  register_perf(host);
-  register_echo(host);
-  for (const auto& ma : listen) {
-    auto bound = host.listen(ma);
-    if (!bound.ok()) return fail(bound.error().message());
-  }
-
-  // Data plane first: the node advertises its Flight endpoint when it registers.
-  std::unique_ptr<flight::FragmentService> fragments;
-  std::unique_ptr<flight::GrpcServer> flight_server;
-  std::string flight_uri;
-  if (wh && !o.flight_listen.empty()) {
-    flight::FragmentServiceConfig fc;
-    fc.timeout_ms = o.fragment_timeout_ms;
-    fragments = std::make_unique<flight::FragmentService>(*wh, host.peer_id(), fc);
-    auto server = flight::GrpcServer::start(o.flight_listen, {fragments.get()});
-    if (!server.ok()) return fail("--flight-listen: " + server.error().message());
-    flight_server = std::move(server).value();
-    flight_uri = "grpc://" + o.flight_listen.substr(0, o.flight_listen.rfind(':')) + ":" +
-                 std::to_string(flight_server->port());
-  }
-
-  // Warehouse and metastore calls from the network thread run here (issue 12).
-  WorkerPool pool(kWorkerThreads, kWorkerQueue, "warehouse worker pool");
-  std::unique_ptr<federation::NodeService> node;
-  federation::Registry registry;
-  std::unique_ptr<federation::Metastore> metastore;
-  std::unique_ptr<federation::HubService> hub;
-  std::unique_ptr<api::HttpApi> http;
-  std::unique_ptr<query::FederatedEngine> engine;
-  std::unique_ptr<flight::FlightSqlService> sql_service;
-  std::unique_ptr<flight::GrpcServer> sql_server;
-  std::unique_ptr<MdnsService> mdns;
-  std::string name = o.name.empty() ? host.peer_id().to_string().substr(0, 16) : o.name;
-  if (wh) {
-    federation::NodeConfig nc;
-    nc.name = name;
-    nc.bootstrap = bootstrap;
-    nc.request_timeout_ms = o.request_timeout_ms;
-    nc.flight_endpoint = flight_uri;
-    node = std::make_unique<federation::NodeService>(host, identify, *wh, membership, pool, nc);
-    if (o.hub) {
-      auto ms = federation::Metastore::open(o.data_dir + "/hub.sqlite");
-      if (!ms.ok()) return fail(ms.error().message());
-      metastore = std::move(ms).value();
-      federation::HubConfig hc;
-      hc.name = name;
-      hc.request_timeout_ms = o.request_timeout_ms;
-      hc.health = {o.health_interval_ms, o.health_timeout_ms, o.degraded_rtt_ms,
-                   o.unreachable_after, o.probe_backoff_ms, o.probe_backoff_max_ms};
-      hub = std::make_unique<federation::HubService>(host, *node, registry, metastore.get(), *wh, pool, hc);
-    }
-    node->start();
-    if (hub) hub->start();
-    if (o.mdns) {
-      mdns = std::make_unique<MdnsService>(io, host.peer_id(), [&host] { return host.listen_addrs(); });
-      mdns->on_peer([&node](const PeerId& peer, std::vector<Multiaddr> addrs) {
-        spdlog::debug("mdns: discovered {} ({} addresses)", peer.to_string(), addrs.size());
-        node->add_peer(peer, std::move(addrs));
-      });
-      Status st = mdns->start();
-      if (!st.ok()) return fail("mdns: " + st.error().message());
-    }
-  } else if (!bootstrap.empty()) {
-    return fail("--bootstrap needs --data-dir (the federation runs on top of the warehouse)", 2);
-  }
-  if (hub) {
-    auto colon = o.http_listen.rfind(':');
-    if (colon == std::string::npos) return fail("--http-listen wants host:port, got '" + o.http_listen + "'", 2);
-    int port = 0;
-    try {
-      port = std::stoi(o.http_listen.substr(colon + 1));
-    } catch (...) {
-      return fail("--http-listen wants host:port, got '" + o.http_listen + "'", 2);
-    }
-    query::EngineConfig ec;
-    ec.statement_timeout_ms = o.statement_timeout_ms;
-    ec.ticket_timeout_ms = o.request_timeout_ms;
-    ec.memory_limit = o.memory_limit;
-    auto eng = query::FederatedEngine::create(
-        registry, *wh,
-        [&hub](const std::string& peer, const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
-          return hub->flight_endpoint_blocking(peer, req, timeout_ms);
-        },
-        host.identity(), ec);
-    if (!eng.ok()) return fail("query engine: " + eng.error().message());
-    engine = std::move(eng).value();
-    api::HubApiHooks hooks;
-    hooks.hub_peer_id = host.peer_id().to_string();
-    hooks.query = [&engine](const std::string& body, const std::string& accept) {
-      return api::run_query(*engine, body, accept);
-    };
-    hooks.schema_sync = [&hub] { return hub->schema_sync_blocking(); };
-    hooks.extra_metrics = [&host, &io, &pool] {
-      // The resource manager lives on the network thread: read it there.
-      auto promise = std::make_shared<std::promise<std::string>>();
-      auto text = promise->get_future();
-      asio::post(io, [promise, &host] { promise->set_value(host.resource_manager().metrics_text()); });
-      std::string out = text.wait_for(std::chrono::seconds(1)) == std::future_status::ready ? text.get() : "";
-      out += "# HELP syndb_worker_pool_jobs Warehouse/metastore jobs waiting for or running on the worker pool.\n"
-             "# TYPE syndb_worker_pool_jobs gauge\n";
-      out += "syndb_worker_pool_jobs{state=\"queued\"} " + std::to_string(pool.queued()) + "\n";
-      out += "syndb_worker_pool_jobs{state=\"running\"} " + std::to_string(pool.running()) + "\n";
-      return out;
-    };
-    http = std::make_unique<api::HttpApi>(registry, *metastore, hooks);
-    auto bound = http->start(o.http_listen.substr(0, colon), static_cast<uint16_t>(port));
-    if (!bound.ok()) return fail(bound.error().message());
-    for (const auto& a : host.listen_addrs()) {
-      std::printf("listening %s/p2p/%s\n", a.to_string().c_str(), host.peer_id().to_string().c_str());
-    }
-    std::printf("http http://%s:%u\n", o.http_listen.substr(0, colon).c_str(), *bound);
-    if (!o.flight_sql_listen.empty()) {
-      flight::FlightSqlConfig sc;
-      sc.check_token = [ms = metastore.get()](const std::string& token) { return ms->check_token(token); };
-      sc.server_version = "0.1.0";
-      sql_service = std::make_unique<flight::FlightSqlService>(*engine, *wh, sc);
-      auto server = flight::GrpcServer::start(o.flight_sql_listen, {sql_service.get()});
-      if (!server.ok()) return fail("--flight-sql-listen: " + server.error().message());
-      sql_server = std::move(server).value();
-      std::printf("flight_sql grpc://%s:%u\n", o.flight_sql_listen.substr(0, o.flight_sql_listen.rfind(':')).c_str(),
-                  sql_server->port());
-    }
-  } else {
-    for (const auto& a : host.listen_addrs()) {
-      std::printf("listening %s/p2p/%s\n", a.to_string().c_str(), host.peer_id().to_string().c_str());
+  if (n.is_hub()) {
+    std::printf("http http://%s:%u\n", hub->http_host.c_str(), n.http_port());
+    if (n.flight_sql_port()) {
+      const auto& l = o.flight_sql_listen;
+      std::printf("flight_sql grpc://%s:%u\n", l.substr(0, l.rfind(':')).c_str(), n.flight_sql_port());
     }
   }
-  if (!flight_uri.empty()) std::printf("flight %s\n", flight_uri.c_str());
+  if (!n.flight_uri().empty()) std::printf("flight %s\n", n.flight_uri().c_str());
   std::fflush(stdout);
-  spdlog::info("{} {} ready", o.hub ? "hub" : "node", host.peer_id().to_string());
+  spdlog::info("{} {} ready", o.hub ? "hub" : "node", n.peer_id().to_string());
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  // Signals on a thread of their own: Node::stop() is thread-safe.
+  asio::io_context signal_io(1);
+  asio::signal_set signals(signal_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
-    if (mdns) mdns->stop();
-    host.close();
-    io.stop();
+    n.stop();
   });
-  io.run();
-  pool.stop();  // before the services its jobs use are destroyed
-  if (http) http->stop();
-  if (sql_server) sql_server->stop();
-  if (flight_server) flight_server->stop();
+  std::thread signal_thread([&] { signal_io.run(); });
+  n.run();
+  signals.cancel();
+  signal_io.stop();
+  signal_thread.join();
   return 0;
 }
 

@@ -22,25 +22,6 @@ namespace syndb::cli {
 using namespace syndb::p2p;
 
 
-// Echo: every byte back until the remote half-closes. For interop tests.
-constexpr std::string_view kEchoProtocol = "/echo/1.0.0";
-
-void register_echo(Host& host) {
-  host.set_stream_handler(std::string(kEchoProtocol), [](NegotiatedStream ns) -> Task<void> {
-    Bytes buf(64 * 1024);
-    for (;;) {
-      auto n = co_await ns.stream->read_some(buf);
-      if (!n.ok()) {
-        ns.stream->reset();
-        co_return;
-      }
-      if (*n == 0) break;
-      if (!(co_await ns.stream->write(ByteSpan(buf.data(), *n))).ok()) co_return;
-    }
-    (void)co_await ns.stream->close_write();
-  });
-}
-
 namespace {
 
 // Runs `body` on a fresh io_context with an ephemeral identity, bounded by timeout_ms.
