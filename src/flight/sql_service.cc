@@ -1,7 +1,6 @@
 #include "flight/sql_service.h"
 
 #include <google/protobuf/any.pb.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -205,13 +204,14 @@ grpc::Status FlightSqlService::Handshake(
   if (auth.rfind("Bearer ", 0) == 0) {
     token = auth.substr(7);
   } else if (auth.rfind("Basic ", 0) == 0) {
-    std::string b64 = auth.substr(6);
+    const std::string b64 = auth.substr(6);
     std::string decoded(b64.size(), '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                            reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
-    if (n < 0) return unauthenticated("malformed Basic credentials");
-    decoded.resize(static_cast<size_t>(n));
-    while (!decoded.empty() && decoded.back() == '\0') decoded.pop_back();  // base64 padding
+    size_t n = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), b64.data(), b64.size(),
+                          nullptr, &n, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+      return unauthenticated("malformed Basic credentials");
+    }
+    decoded.resize(n);
     auto colon = decoded.find(':');
     token = colon == std::string::npos ? decoded : decoded.substr(colon + 1);
   }

@@ -3,6 +3,9 @@
 // (in-process servers, our FlightClient).
 #include <gtest/gtest.h>
 #include <google/protobuf/any.pb.h>
+#include <grpcpp/create_channel.h>
+
+#include "flight/flight.grpc.pb.h"
 
 #include <atomic>
 #include <string>
@@ -462,6 +465,32 @@ TEST_F(FlightSqlServer, WrongOrMissingTokenIsUnauthenticated) {
     EXPECT_NE(info.error().message().find("token"), std::string::npos) << info.error().message();
   }
   EXPECT_EQ(service_->statements_run(), 0);
+}
+
+// Handshake with HTTP Basic credentials (JDBC/ADBC clients send the token as
+// the password), base64 decoded with libsodium: the token comes back as Bearer.
+TEST_F(FlightSqlServer, HandshakeTakesBasicCredentials) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+  auto stub = fpb::FlightService::NewStub(channel);
+  auto basic = [&](const std::string& b64, std::string* bearer) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Basic " + b64);
+    auto rw = stub->Handshake(&ctx);
+    rw->WritesDone();
+    fpb::HandshakeResponse r;
+    while (rw->Read(&r)) {
+    }
+    grpc::Status st = rw->Finish();
+    auto md = ctx.GetServerInitialMetadata();
+    auto it = md.find("authorization");
+    if (it != md.end()) *bearer = std::string(it->second.data(), it->second.size());
+    return st;
+  };
+  std::string bearer;
+  EXPECT_TRUE(basic("dXNlcjpzZWNyZXQtdG9rZW4=", &bearer).ok());  // base64("user:secret-token")
+  EXPECT_EQ(bearer, "Bearer secret-token");
+  EXPECT_EQ(basic("dXNlcjp3cm9uZw==", &bearer).error_code(), grpc::StatusCode::UNAUTHENTICATED);  // user:wrong
+  EXPECT_EQ(basic("not base64!", &bearer).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(FlightSqlServer, WritesAndFileAccessAreRefused) {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -475,10 +478,22 @@ TEST(HttpApiSlowHook, SlowSchemaSyncStallsNoOneAndStopWaitsForIt) {
   auto m = federation::Metastore::open(":memory:");
   ASSERT_TRUE(m.ok());
   std::atomic<int> calls{0};
+  // The hook runs until the test releases it (no fixed sleep): a slow sync.
+  std::mutex mu;
+  std::condition_variable cv;
+  int released = 0;
+  std::atomic<bool> handler_done{false};
+  auto release = [&] {
+    std::lock_guard lock(mu);
+    ++released;
+    cv.notify_all();
+  };
   HubApiHooks hooks;
   hooks.schema_sync = [&] {
-    ++calls;
-    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    const int mine = ++calls;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return released >= mine; });
+    handler_done = true;
     return json{{"done", true}};
   };
   HttpApi api(registry, **m, std::move(hooks));
@@ -506,6 +521,7 @@ TEST(HttpApiSlowHook, SlowSchemaSyncStallsNoOneAndStopWaitsForIt) {
   EXPECT_EQ(second->status, 409) << second->body;
   EXPECT_EQ(calls.load(), 1);
 
+  release();
   syncer.join();
   ASSERT_TRUE(first.has_value());
   ASSERT_TRUE(first->ok()) << first->error().to_string();
@@ -513,10 +529,21 @@ TEST(HttpApiSlowHook, SlowSchemaSyncStallsNoOneAndStopWaitsForIt) {
   EXPECT_EQ(json::parse((*first)->body)["done"], true);
 
   // stop() during a running handler: waits for it, then closes every connection.
+  handler_done = false;
   std::thread late([&] { (void)http_request("POST", base + "/v1/federation/schema/sync", "", 5000); });
-  while (calls.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  api.stop();
+  while (calls.load() < 2) std::this_thread::yield();  // the second handler has started
+  std::atomic<bool> stopping{false};
+  bool done_when_stopped = false;
+  std::thread stopper([&] {
+    stopping = true;
+    api.stop();
+    done_when_stopped = handler_done.load();
+  });
+  while (!stopping.load()) std::this_thread::yield();
+  release();
+  stopper.join();
   late.join();
+  EXPECT_TRUE(done_when_stopped) << "stop() returned before the running handler finished";
   std::array<char, 16> buf;
   boost::system::error_code ec;
   size_t n = idle.read_some(asio::buffer(buf), ec);
