@@ -451,32 +451,54 @@ nlohmann::json HubService::schema_sync_blocking(uint32_t timeout_ms) {
 
 namespace syndb::federation {
 
+std::vector<Result<pb::FlightEndpoint>> HubService::flight_endpoints_blocking(
+    const std::vector<std::pair<std::string, pb::GetFlightEndpoint>>& requests, uint32_t timeout_ms) {
+  using Reply = Result<pb::FlightEndpoint>;
+  const std::string self = host_.peer_id().to_string();
+  std::vector<std::future<Reply>> remote(requests.size());
+  // Every remote request starts now, on the network thread, side by side.
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].first == self) continue;
+    auto promise = std::make_shared<std::promise<Reply>>();
+    remote[i] = promise->get_future();
+    auto alive = alive_;
+    asio::post(host_.io(), [this, alive, promise, peer_id = requests[i].first, req = requests[i].second, timeout_ms] {
+      if (!*alive) {
+        promise->set_value(Error(ErrorCode::kClosed, "hub is shutting down"));
+        return;
+      }
+      auto it = actors_.find(peer_id);
+      if (it == actors_.end()) {
+        promise->set_value(Error(ErrorCode::kNotFound, "node " + peer_id + " is not registered"));
+        return;
+      }
+      asio::co_spawn(host_.io(), fetch_endpoint(it->second, req, timeout_ms, promise), asio::detached);
+    });
+  }
+  std::vector<Reply> out;
+  out.reserve(requests.size());
+  // The hub's own node answers on this (non-network) thread meanwhile:
+  // mint_ticket may run the fragment once for a policy check.
+  for (const auto& [peer, req] : requests) {
+    out.push_back(peer == self ? local_node_.mint_ticket(req, host_.peer_id(), true)
+                               : Reply(Error(ErrorCode::kInternal, "pending")));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms + 500);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (!remote[i].valid()) continue;
+    if (remote[i].wait_until(deadline) != std::future_status::ready) {
+      out[i] =
+          Error(ErrorCode::kTimeout, "GetFlightEndpoint did not finish within " + std::to_string(timeout_ms) + " ms");
+    } else {
+      out[i] = remote[i].get();
+    }
+  }
+  return out;
+}
+
 Result<pb::FlightEndpoint> HubService::flight_endpoint_blocking(const std::string& peer_id,
                                                                 const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
-  using Reply = Result<pb::FlightEndpoint>;
-  auto promise = std::make_shared<std::promise<Reply>>();
-  auto future = promise->get_future();
-  // The hub's own node answers on this (non-network) thread: mint_ticket
-  // may run the fragment once for a policy check.
-  if (peer_id == host_.peer_id().to_string()) return local_node_.mint_ticket(req, host_.peer_id(), true);
-  auto alive = alive_;
-  asio::post(host_.io(), [this, alive, promise, peer_id, req, timeout_ms] {
-    if (!*alive) {
-      promise->set_value(Error(ErrorCode::kClosed, "hub is shutting down"));
-      return;
-    }
-    auto it = actors_.find(peer_id);
-    if (it == actors_.end()) {
-      promise->set_value(Error(ErrorCode::kNotFound, "node " + peer_id + " is not registered"));
-      return;
-    }
-    std::shared_ptr<Actor> actor = it->second;
-    asio::co_spawn(host_.io(), fetch_endpoint(actor, req, timeout_ms, promise), asio::detached);
-  });
-  if (future.wait_for(std::chrono::milliseconds(timeout_ms + 500)) != std::future_status::ready) {
-    return Error(ErrorCode::kTimeout, "GetFlightEndpoint did not finish within " + std::to_string(timeout_ms) + " ms");
-  }
-  return future.get();
+  return std::move(flight_endpoints_blocking({{peer_id, req}}, timeout_ms).front());
 }
 
 Task<void> HubService::fetch_endpoint(std::shared_ptr<Actor> actor, pb::GetFlightEndpoint req, uint32_t timeout_ms,

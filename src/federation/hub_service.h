@@ -59,6 +59,11 @@ class HubService {
   // io_context); waits at most timeout_ms.
   // Errors: kNotFound (not a registered node), kTimeout, the node's refusal
   // (kPermissionDenied / kInvalidArgument … as an Error with its message).
+  // The same for many requests at once (node PeerId, fragment): remote ones
+  // run side by side on the network thread, the hub's own on the caller's;
+  // one result per request, in order; the whole batch within timeout_ms.
+  std::vector<Result<pb::FlightEndpoint>> flight_endpoints_blocking(
+      const std::vector<std::pair<std::string, pb::GetFlightEndpoint>>& requests, uint32_t timeout_ms);
   Result<pb::FlightEndpoint> flight_endpoint_blocking(const std::string& peer_id, const pb::GetFlightEndpoint& req,
                                                       uint32_t timeout_ms);
 

@@ -7,10 +7,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <future>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -28,9 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 // Record batches of one table from several producers (Flight fetches), read
 // by DuckDB through the Arrow C stream interface. Bounded: producers wait
@@ -151,18 +148,28 @@ json Provenance::to_json() const {
   j["ms"] = ms;
   j["nodes"] = json::array();
   for (const auto& n : nodes) {
-    j["nodes"].push_back({{"peer_id", n.peer_id}, {"name", n.name}, {"datasets", n.datasets}, {"rows", n.rows},
-                          {"bytes", n.bytes}, {"ms", n.ms}});
+    j["nodes"].push_back({{"peer_id", n.peer_id},
+                          {"name", n.name},
+                          {"datasets", n.datasets},
+                          {"rows", n.rows},
+                          {"bytes", n.bytes},
+                          {"ms", n.ms}});
   }
   j["datasets"] = json::array();
   for (const auto& d : datasets) {
-    j["datasets"].push_back({{"id", d.id}, {"title", d.title}, {"institution", d.institution}, {"stage", d.stage},
-                             {"citation", d.citation}, {"doi", d.doi}, {"license", d.license}, {"policy", d.policy}});
+    j["datasets"].push_back({{"id", d.id},
+                             {"title", d.title},
+                             {"institution", d.institution},
+                             {"stage", d.stage},
+                             {"citation", d.citation},
+                             {"doi", d.doi},
+                             {"license", d.license},
+                             {"policy", d.policy}});
   }
   j["missing"] = json::array();
   for (const auto& m : missing) {
-    j["missing"].push_back({{"peer_id", m.peer_id}, {"name", m.name}, {"state", m.state}, {"reason", m.reason},
-                            {"datasets", m.datasets}});
+    j["missing"].push_back(
+        {{"peer_id", m.peer_id}, {"name", m.name}, {"state", m.state}, {"reason", m.reason}, {"datasets", m.datasets}});
   }
   j["fragments"] = fragments;
   return j;
@@ -198,6 +205,39 @@ class PlanCache {
   std::multimap<std::string, Entry> idle_;
 };
 
+// A counting semaphore over fragment-stream threads, taken a query at a time.
+class FetchSlots {
+ public:
+  explicit FetchSlots(size_t total) : free_(total), total_(total) {}
+  // Takes n slots, waiting until `deadline`. Errors: kLimitExceeded (n > the
+  // total), kTimeout.
+  Status acquire(size_t n, Clock::time_point deadline) {
+    if (n > total_) {
+      return Error(ErrorCode::kLimitExceeded, "the query needs " + std::to_string(n) +
+                                                  " fragment streams; the hub runs at most " + std::to_string(total_) +
+                                                  " at once");
+    }
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_until(lock, deadline, [&] { return free_ >= n; })) {
+      return Error(ErrorCode::kTimeout, "the hub's fragment streams stayed busy until the statement timeout");
+    }
+    free_ -= n;
+    return ok_status();
+  }
+  void release(size_t n) {
+    {
+      std::lock_guard lock(mu_);
+      free_ += n;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t free_, total_;
+};
+
 struct FederatedEngine::Impl {
   const federation::Registry& registry;
   warehouse::Warehouse& hub;
@@ -210,6 +250,7 @@ struct FederatedEngine::Impl {
   std::map<std::string, std::vector<std::string>> table_columns;
   std::set<std::string> aggregate_functions;
   std::shared_ptr<PlanCache> plans;
+  std::shared_ptr<FetchSlots> slots;
 
   // The planner's input; *columns receives the result's schema (from the
   // hub warehouse, which has the SynDB tables).
@@ -249,11 +290,13 @@ struct FederatedResult::State {
   std::unique_ptr<warehouse::Warehouse> merge, runner;  // views live on `merge`; the final query runs on `runner`
   std::vector<std::unique_ptr<UnionQueue>> queues;
   std::vector<std::thread> fetchers;
+  std::shared_ptr<FetchSlots> slots;  // `held` of them taken for `fetchers`
+  size_t held = 0;
   std::unique_ptr<flight::QueryDeadline> deadline;
   std::unique_ptr<warehouse::ArrowStream> stream;
-  OwnedArrowSchema columns;  // the query's result columns (before json_rows)
+  OwnedArrowSchema columns;                                  // the query's result columns (before json_rows)
   std::vector<std::unique_ptr<warehouse::ArrowView>> views;  // over the queues
-  std::vector<std::string> drop;  // tables to drop at the end
+  std::vector<std::string> drop;                             // tables to drop at the end
   // The plan goes back to the cache when every view and table it names is gone.
   std::shared_ptr<PlanCache> plans;
   std::string sql;
@@ -267,6 +310,7 @@ struct FederatedResult::State {
     deadline.reset();
     for (auto& q : queues) q->cancel();
     for (auto& t : fetchers) t.join();
+    if (slots && held) slots->release(held);
     bool clean = true;
     for (auto it = drop.rbegin(); it != drop.rend(); ++it) {
       Status st = merge->execute(*it);
@@ -316,8 +360,22 @@ Result<std::unique_ptr<FederatedEngine>> FederatedEngine::create(const federatio
   // meanwhile, taking a core from the nodes (measured: ~0.4 s CPU per query).
   o.threads = 1;
   SYNDB_ASSIGN_OR_RETURN(auto merge, warehouse::open_duckdb(":memory:", o));
-  auto impl = std::unique_ptr<Impl>(new Impl{registry, hub_warehouse, std::move(tickets), key, std::move(config),
-                                             std::move(merge), {}, {}, {}, {}, {}, std::make_shared<PlanCache>(), {}, {}});
+  auto impl = std::unique_ptr<Impl>(new Impl{registry,
+                                             hub_warehouse,
+                                             std::move(tickets),
+                                             key,
+                                             std::move(config),
+                                             std::move(merge),
+                                             {},
+                                             {},
+                                             {},
+                                             {},
+                                             {},
+                                             std::make_shared<PlanCache>(),
+                                             {},
+                                             {},
+                                             {}});
+  impl->slots = std::make_shared<FetchSlots>(std::max<size_t>(impl->config.max_fetch_threads, 1));
   SYNDB_ASSIGN_OR_RETURN(impl->hub_conn, hub_warehouse.connect(true));
   SYNDB_ASSIGN_OR_RETURN(impl->parser, impl->merge_db->connect(true));
   for (const auto& t : warehouse::data_tables()) {
@@ -325,9 +383,8 @@ Result<std::unique_ptr<FederatedEngine>> FederatedEngine::create(const federatio
     auto& cols = impl->table_columns[t.name];
     for (int64_t i = 0; i < s->n_children; ++i) cols.push_back(s->children[i]->name);
   }
-  SYNDB_ASSIGN_OR_RETURN(auto aggs, impl->parser->query_text(
-                                        "SELECT DISTINCT function_name FROM duckdb_functions() "
-                                        "WHERE function_type = 'aggregate'"));
+  SYNDB_ASSIGN_OR_RETURN(auto aggs, impl->parser->query_text("SELECT DISTINCT function_name FROM duckdb_functions() "
+                                                             "WHERE function_type = 'aggregate'"));
   for (const auto& r : aggs.rows) impl->aggregate_functions.insert(r[0].value_or(""));
   return std::unique_ptr<FederatedEngine>(new FederatedEngine(std::move(impl)));
 }
@@ -386,7 +443,7 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   auto snap = I.registry.snapshot();
   const int schema_version = warehouse::latest_schema_version();
   std::vector<std::vector<size_t>> targets(plan.scans.size());  // cluster indexes per scan
-  std::map<size_t, std::set<std::string>> node_datasets;          // cluster index → contributing datasets
+  std::map<size_t, std::set<std::string>> node_datasets;        // cluster index → contributing datasets
   std::map<size_t, MissingNode> missing;
   auto mark_missing = [&](size_t c, const std::string& reason, const std::vector<std::string>& ids) {
     const auto& cl = snap->clusters[c];
@@ -425,7 +482,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
       if (cl.state != federation::HealthState::kHealthy && cl.state != federation::HealthState::kDegraded) {
         why = std::string("node is ") + federation::health_state_name(cl.state);
       } else if (cl.schema_version != schema_version) {
-        why = "schema version " + std::to_string(cl.schema_version) + ", the hub needs " + std::to_string(schema_version);
+        why =
+            "schema version " + std::to_string(cl.schema_version) + ", the hub needs " + std::to_string(schema_version);
       } else if (cl.flight_endpoint.empty()) {
         why = "node serves no Flight endpoint";
       }
@@ -442,10 +500,10 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     }
   }
 
-  // Tickets (the nodes check their policies here), requested in parallel.
+  // Tickets (the nodes check their policies here), requested all at once.
   std::vector<Fetch> fetches;
   std::map<size_t, Clock::time_point> node_start;
-  std::vector<std::future<Result<syndb::pb::FlightEndpoint>>> pending;
+  std::vector<TicketRequest> requests;
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     for (size_t c : targets[s]) {
       syndb::pb::GetFlightEndpoint req;
@@ -453,14 +511,15 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
       req.set_dataset_id(plan.scans[s].table);
       if (!node_start.count(c)) node_start[c] = Clock::now();
       fetches.push_back({s, c, {}});
-      pending.push_back(std::async(std::launch::async, [&I, peer = snap->clusters[c].peer_id, req] {
-        return I.tickets(peer, req, I.config.ticket_timeout_ms);
-      }));
+      requests.emplace_back(snap->clusters[c].peer_id, req);
     }
   }
+  std::vector<Result<syndb::pb::FlightEndpoint>> pending;
+  if (!requests.empty()) pending = I.tickets(requests, I.config.ticket_timeout_ms);
+  if (pending.size() != requests.size()) return Error(ErrorCode::kInternal, "ticket source answered the wrong count");
   std::optional<Error> refused;
   for (size_t i = 0; i < fetches.size(); ++i) {
-    auto ep = pending[i].get();
+    auto& ep = pending[i];
     const size_t c = fetches[i].node;
     const auto& cl = snap->clusters[c];
     if (ep.ok()) {
@@ -476,8 +535,9 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   }
   if (refused) return *refused;
   // A node that failed one ticket contributes nothing: its other fragments are dropped too.
-  fetches.erase(std::remove_if(fetches.begin(), fetches.end(), [&](const Fetch& f) { return missing.count(f.node) > 0; }),
-                fetches.end());
+  fetches.erase(
+      std::remove_if(fetches.begin(), fetches.end(), [&](const Fetch& f) { return missing.count(f.node) > 0; }),
+      fetches.end());
   for (auto& [c, m] : missing) prov.missing.push_back(m);
   prov.complete = prov.missing.empty();
   if (!prov.complete && !options.allow_partial) {
@@ -502,7 +562,14 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     }
   }
 
-  // One queue per table; one fetch thread per fragment.
+  // One queue per table; one fetch thread per fragment, from the engine's
+  // bounded supply (taken all at once: a query never waits holding some).
+  size_t needed = fetches.size();
+  for (const auto& sc : plan.scans) needed += warehouse::find_data_table(sc.table)->dataset_column ? 0 : 1;
+  SYNDB_RETURN_IF_ERROR(
+      I.slots->acquire(needed, Clock::now() + std::chrono::milliseconds(I.config.statement_timeout_ms)));
+  state->slots = I.slots;
+  state->held = needed;
   std::vector<UnionQueue*> queue_of(plan.scans.size());
   for (size_t s = 0; s < plan.scans.size(); ++s) {
     OwnedArrowSchema expected;
@@ -523,7 +590,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
       warehouse::Warehouse* hub = &I.hub;
       state->fetchers.emplace_back([q, hub, fragment] {
         auto conn = hub->connect(true);
-        auto stream = conn.ok() ? (*conn)->query_arrow(fragment) : Result<std::unique_ptr<warehouse::ArrowStream>>(conn.error());
+        auto stream =
+            conn.ok() ? (*conn)->query_arrow(fragment) : Result<std::unique_ptr<warehouse::ArrowStream>>(conn.error());
         while (stream.ok()) {
           OwnedArrowArray batch;
           auto more = (*stream)->next(&batch);
@@ -594,9 +662,9 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
     state->views.push_back(std::move(view));
     if (scan.materialize) {
       state->drop.push_back("DROP TABLE IF EXISTS " + warehouse::sql_ident(scan.view + "_m"));
-      SYNDB_RETURN_IF_ERROR(state->merge->execute("CREATE TABLE " + warehouse::sql_ident(scan.view + "_m") +
-                                                  (scan.distinct ? " AS SELECT DISTINCT * FROM " : " AS SELECT * FROM ") +
-                                                  warehouse::sql_ident(scan.view)));
+      SYNDB_RETURN_IF_ERROR(state->merge->execute(
+          "CREATE TABLE " + warehouse::sql_ident(scan.view + "_m") +
+          (scan.distinct ? " AS SELECT DISTINCT * FROM " : " AS SELECT * FROM ") + warehouse::sql_ident(scan.view)));
     }
   }
   std::string final_sql = plan.final_sql;
@@ -609,7 +677,8 @@ Result<std::unique_ptr<FederatedResult>> FederatedEngine::run(const std::string&
   state->deadline = std::make_unique<flight::QueryDeadline>(*state->runner, I.config.statement_timeout_ms);
   auto stream = state->runner->query_arrow(final_sql);
   if (!stream.ok()) {
-    if (state->deadline->expired()) return Error(ErrorCode::kTimeout, "the federated query ran longer than its statement timeout");
+    if (state->deadline->expired())
+      return Error(ErrorCode::kTimeout, "the federated query ran longer than its statement timeout");
     return stream.error();
   }
   state->stream = std::move(stream).value();

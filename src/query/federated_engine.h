@@ -32,6 +32,10 @@ struct EngineConfig {
   uint32_t ticket_timeout_ms = 5'000;       // one GetFlightEndpoint
   size_t queue_batches = 16;                // per table: batches buffered between the fetches and DuckDB
   std::string memory_limit;                 // the merge database's DuckDB memory_limit ("" = default)
+  // Fragment streams (one thread each, blocking on Flight) across all running
+  // queries. A query takes all it needs at once or waits (up to its statement
+  // timeout); one that needs more than this is refused (kLimitExceeded).
+  size_t max_fetch_threads = 64;
 };
 
 struct QueryOptions {
@@ -72,9 +76,11 @@ class FederatedResult;
 
 class FederatedEngine final : public flight::QueryEngine {
  public:
-  // Asks a node for a ticket (HubService::flight_endpoint_blocking).
-  using TicketSource = std::function<Result<syndb::pb::FlightEndpoint>(
-      const std::string& peer_id, const syndb::pb::GetFlightEndpoint& req, uint32_t timeout_ms)>;
+  // Asks nodes for tickets, all at once, each bounded by timeout_ms
+  // (HubService::flight_endpoints_blocking): one result per request.
+  using TicketRequest = std::pair<std::string, syndb::pb::GetFlightEndpoint>;  // node PeerId, fragment
+  using TicketSource = std::function<std::vector<Result<syndb::pb::FlightEndpoint>>(
+      const std::vector<TicketRequest>& requests, uint32_t timeout_ms)>;
 
   // `hub_warehouse`: the hub's own warehouse, for the SynDB schema and the
   // shared ontology_term table. `key`: the hub's identity (tickets are

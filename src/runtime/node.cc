@@ -171,8 +171,8 @@ Status Node::Impl::start_hub() {
   federation::HubService* hub_service = hub.get();
   auto eng = query::FederatedEngine::create(
       registry, *wh,
-      [hub_service](const std::string& peer, const pb::GetFlightEndpoint& req, uint32_t timeout_ms) {
-        return hub_service->flight_endpoint_blocking(peer, req, timeout_ms);
+      [hub_service](const std::vector<query::FederatedEngine::TicketRequest>& requests, uint32_t timeout_ms) {
+        return hub_service->flight_endpoints_blocking(requests, timeout_ms);
       },
       host->identity(), ec);
   if (!eng.ok()) return eng.error().wrap("query engine");
