@@ -353,6 +353,37 @@ TEST(RegistryTest, Remove) {
   EXPECT_NE(r.snapshot()->find("b"), nullptr);
 }
 
+// Chunked copy-on-write and the shared index: past several chunks and index
+// rebuilds, every entry is found, order is registration order, an update
+// leaves other snapshots alone, and remove() keeps the order of the rest.
+TEST(RegistryTest, ManyNodesFindOrderUpdateRemove) {
+  Registry r;
+  const int n = 1000;
+  for (int i = 0; i < n; ++i) r.upsert("peer-" + std::to_string(i), [i](ClusterInfo& c) { c.schema_version = i; });
+  auto before = r.snapshot();
+  ASSERT_EQ(before->clusters.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(before->clusters[i].peer_id, "peer-" + std::to_string(i));
+    const ClusterInfo* c = before->find("peer-" + std::to_string(i));
+    ASSERT_NE(c, nullptr) << i;
+    EXPECT_EQ(c->schema_version, i);
+  }
+  EXPECT_EQ(before->find("peer-x"), nullptr);
+  r.upsert("peer-500", [](ClusterInfo& c) { c.schema_version = -1; });
+  EXPECT_EQ(before->find("peer-500")->schema_version, 500) << "an old snapshot changed";
+  EXPECT_EQ(r.snapshot()->find("peer-500")->schema_version, -1);
+  EXPECT_EQ(&before->clusters[0], &r.snapshot()->clusters[0]) << "an untouched entry was copied";
+  r.remove("peer-3");
+  auto after = r.snapshot();
+  ASSERT_EQ(after->clusters.size(), static_cast<size_t>(n - 1));
+  EXPECT_EQ(after->find("peer-3"), nullptr);
+  EXPECT_EQ(after->clusters[3].peer_id, "peer-4");
+  EXPECT_EQ(after->find("peer-999")->schema_version, 999);
+  r.upsert("peer-new", [](ClusterInfo& c) { c.schema_version = 7; });
+  EXPECT_EQ(r.snapshot()->clusters[n - 1].peer_id, "peer-new");
+  EXPECT_EQ(r.snapshot()->find("peer-new")->schema_version, 7);
+}
+
 TEST(RegistryTest, ConcurrentReadersSeeConsistentSnapshots) {
   constexpr int kWriters = 2, kReaders = 4, kWritesPerWriter = 10'000, kPeersPerWriter = 16;
   Registry r;
