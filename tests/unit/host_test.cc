@@ -15,6 +15,7 @@
 #include "p2p/host/peer_store.h"
 #include "p2p/host/request_response.h"
 #include "p2p/identify/identify.h"
+#include "p2p/transport/memory.h"
 #include "test_util.h"
 
 namespace syndb::p2p {
@@ -87,8 +88,13 @@ TEST(PeerStoreTest, LatencyIsAMovingAverage) {
 
 class HostEventsTest : public ::testing::Test {
  protected:
+  HostEventsTest() {
+    server_.add_transport(std::make_unique<MemoryTransport>(io_));
+    client_.add_transport(std::make_unique<MemoryTransport>(io_));
+  }
+  virtual std::string listen_addr() const { return "/ip4/127.0.0.1/tcp/0"; }
   void SetUp() override {
-    auto bound = server_.listen(ma("/ip4/127.0.0.1/tcp/0"));
+    auto bound = server_.listen(ma(listen_addr()));
     ASSERT_TRUE(bound.ok()) << bound.error().to_string();
     server_addr_ = ma(bound->to_string() + "/p2p/" + server_.peer_id().to_string());
   }
@@ -108,7 +114,17 @@ class HostEventsTest : public ::testing::Test {
   Multiaddr server_addr_;
 };
 
-TEST_F(HostEventsTest, ConnectAndDisconnectAreReportedOnBothSides) {
+// The swarm's behaviour, the same over TCP and over the in-memory transport.
+class SwarmTest : public HostEventsTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  std::string listen_addr() const override { return GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Transports, SwarmTest, ::testing::Values("/ip4/127.0.0.1/tcp/0", "/memory/0"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           return p.param.rfind("/memory", 0) == 0 ? std::string("Memory") : std::string("Tcp");
+                         });
+
+TEST_P(SwarmTest, ConnectAndDisconnectAreReportedOnBothSides) {
   int server_up = 0, server_down = 0, client_up = 0, client_down = 0;
   server_.add_connection_listener([&](const std::shared_ptr<Connection>&) { ++server_up; });
   server_.add_disconnection_listener([&](const std::shared_ptr<Connection>& c) {
@@ -140,7 +156,7 @@ TEST_F(HostEventsTest, ConnectAndDisconnectAreReportedOnBothSides) {
   EXPECT_EQ(client_down, 1);
 }
 
-TEST_F(HostEventsTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
+TEST_P(SwarmTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
   IdentifyService server_id(server_), client_id(client_);
   server_.set_stream_handler("/test/marker/1.0.0",
                              [](NegotiatedStream ns) -> Task<void> { (void)co_await ns.stream->close_write(); });
@@ -202,7 +218,7 @@ TEST_F(HostEventsTest, IdentifyNeverAdvertisesAWildcardAddress) {
   run_all(io_, std::move(tasks));
 }
 
-TEST_F(HostEventsTest, RequestResponseBoundsSizeAndTime) {
+TEST_P(SwarmTest, RequestResponseBoundsSizeAndTime) {
   RequestResponseConfig cfg;
   cfg.protocol = "/test/rr/1.0.0";
   cfg.max_request = 1024;

@@ -465,5 +465,18 @@ TEST(MultiaddrTest, RejectsBadBytes) {
   EXPECT_EQ(tail.error().code(), ErrorCode::kProtocol);
 }
 
+TEST(MultiaddrMemory, TextAndBinaryRoundTrip) {
+  auto m = Multiaddr::from_string("/memory/1234");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(to_hex(m->bytes()), "890600000000000004d2");  // varint(0x0309), u64 big-endian
+  auto back = Multiaddr::from_bytes(m->bytes());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->to_string(), "/memory/1234");
+  EXPECT_EQ(Multiaddr::from_string("/memory/18446744073709551615")->to_string(), "/memory/18446744073709551615");
+  EXPECT_FALSE(Multiaddr::from_string("/memory/18446744073709551616").ok());
+  EXPECT_FALSE(Multiaddr::from_string("/memory/x1").ok());
+  EXPECT_FALSE(Multiaddr::from_bytes(hex("8906000000")).ok());  // truncated value
+}
+
 }  // namespace
 }  // namespace syndb::p2p

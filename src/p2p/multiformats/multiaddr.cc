@@ -10,7 +10,7 @@
 namespace syndb::p2p {
 namespace {
 
-enum class ValueKind { kNone, kIp4, kIp6, kPort, kDomain, kPeerId };
+enum class ValueKind { kNone, kIp4, kIp6, kPort, kDomain, kPeerId, kU64 };
 
 struct Protocol {
   uint64_t code;
@@ -18,7 +18,7 @@ struct Protocol {
   ValueKind kind;
 };
 
-constexpr std::array<Protocol, 16> kProtocols = {{
+constexpr std::array<Protocol, 17> kProtocols = {{
     {multicodec::kIp4, "ip4", ValueKind::kIp4},
     {multicodec::kTcp, "tcp", ValueKind::kPort},
     {multicodec::kUdp, "udp", ValueKind::kPort},
@@ -35,6 +35,7 @@ constexpr std::array<Protocol, 16> kProtocols = {{
     {multicodec::kNoise, "noise", ValueKind::kNone},
     {multicodec::kWs, "ws", ValueKind::kNone},
     {multicodec::kWss, "wss", ValueKind::kNone},
+    {multicodec::kMemory, "memory", ValueKind::kU64},  // 8 bytes big-endian (rust-multiaddr)
 }};
 
 const Protocol* find_by_code(uint64_t code) {
@@ -63,6 +64,8 @@ int fixed_size(ValueKind kind) {
       return 16;
     case ValueKind::kPort:
       return 2;
+    case ValueKind::kU64:
+      return 8;
     case ValueKind::kDomain:
     case ValueKind::kPeerId:
       return -1;
@@ -165,6 +168,11 @@ std::string value_to_string(ValueKind kind, ByteSpan v) {
       return format_ip6(v);
     case ValueKind::kPort:
       return std::to_string(v[0] << 8 | v[1]);
+    case ValueKind::kU64: {
+      uint64_t x = 0;
+      for (int i = 0; i < 8; ++i) x = x << 8 | v[static_cast<size_t>(i)];
+      return std::to_string(x);
+    }
     case ValueKind::kDomain:
       return syndb::to_string(v);
     case ValueKind::kPeerId: {
@@ -205,6 +213,19 @@ Result<Bytes> value_from_string(const Protocol& p, std::string_view text) {
       }
       if (port > 65535) return bad("port must be 0..65535");
       return Bytes{static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port & 0xff)};
+    }
+    case ValueKind::kU64: {
+      if (text.empty() || text.size() > 20) return bad("must be a decimal 64-bit number");
+      uint64_t x = 0;
+      for (char c : text) {
+        if (c < '0' || c > '9') return bad("must be decimal digits");
+        const uint64_t d = static_cast<uint64_t>(c - '0');
+        if (x > (UINT64_MAX - d) / 10) return bad("must fit in 64 bits");
+        x = x * 10 + d;
+      }
+      Bytes out(8);
+      for (int i = 7; i >= 0; --i, x >>= 8) out[static_cast<size_t>(i)] = static_cast<uint8_t>(x & 0xff);
+      return out;
     }
     case ValueKind::kDomain: {
       if (const char* problem = domain_problem(as_bytes(text))) return bad(problem);

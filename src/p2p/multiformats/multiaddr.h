@@ -28,6 +28,8 @@ constexpr uint64_t kIp4 = 0x04, kTcp = 0x06, kUdp = 0x0111, kIp6 = 0x29, kDns = 
                    kDns6 = 0x37, kDnsaddr = 0x38, kP2p = 0x01a5, kP2pCircuit = 0x0122, kQuicV1 = 0x01cd;
 // Value-less extras understood by Multiaddr.
 constexpr uint64_t kQuic = 0x01cc, kTls = 0x01c0, kNoise = 0x01c6, kWs = 0x01dd, kWss = 0x01de;
+// In-process transport (tests, self-dialing): /memory/<u64>.
+constexpr uint64_t kMemory = 0x0309;
 }  // namespace multicodec
 
 class Multiaddr {
