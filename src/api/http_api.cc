@@ -16,6 +16,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -51,21 +53,18 @@ ApiResponse error_response(unsigned status, const std::string& message) {
   return json_response(status, json{{"error", message}});
 }
 
-// Parsed query string: the last value of each key wins.
+// Parsed query string (Boost.URL; '+' is a space): the last value of each key wins.
 Result<std::map<std::string, std::string>> parse_query(std::string_view q) {
   std::map<std::string, std::string> out;
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    SYNDB_ASSIGN_OR_RETURN(std::string key, url_decode(pair.substr(0, eq)));
-    std::string value;
-    if (eq != std::string_view::npos) {
-      SYNDB_ASSIGN_OR_RETURN(value, url_decode(pair.substr(eq + 1)));
-    }
-    out[std::move(key)] = std::move(value);
+  if (q.empty()) return out;
+  // (Explicit (pointer, size): Boost 1.81's string_view converts a std::string_view through strlen.)
+  auto params = boost::urls::parse_query(boost::urls::string_view(q.data(), q.size()));
+  if (!params) return Error(ErrorCode::kInvalidArgument, fmt::format("bad query string \"{}\"", q));
+  boost::urls::encoding_opts opt;
+  opt.space_as_plus = true;
+  for (auto p : *params) {
+    if (p.key.empty() && !p.has_value) continue;
+    out[p.key.decode(opt)] = p.has_value ? p.value.decode(opt) : std::string();
   }
   return out;
 }
@@ -182,31 +181,12 @@ const std::map<std::string, std::string, std::less<>>& routes() {
 }  // namespace
 
 Result<std::string> url_decode(std::string_view s, bool form) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      int hi = i + 1 < s.size() ? hex(s[i + 1]) : -1;
-      int lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return Error(ErrorCode::kInvalidArgument, fmt::format("bad percent-escape at offset {} in \"{}\"", i, s));
-      }
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && form) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  if (s.empty()) return std::string();
+  auto pct = boost::urls::make_pct_string_view(boost::urls::string_view(s.data(), s.size()));
+  if (!pct) return Error(ErrorCode::kInvalidArgument, fmt::format("bad percent-escape in \"{}\"", s));
+  boost::urls::encoding_opts opt;
+  opt.space_as_plus = form;
+  return pct->decode(opt);
 }
 
 std::string prometheus_escape_label(std::string_view s) {

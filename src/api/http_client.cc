@@ -11,12 +11,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <optional>
+#include <thread>
 
 namespace syndb::api {
 
@@ -27,7 +29,6 @@ using asio::ip::tcp;
 
 namespace {
 
-
 struct ParsedUrl {
   std::string host;       // without brackets
   std::string port;       // digits
@@ -35,65 +36,35 @@ struct ParsedUrl {
   std::string target;     // /path?query
 };
 
-bool has_space_or_control(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c <= 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
-
+// An absolute http:// URL (RFC 3986, parsed by Boost.URL): no user info, a
+// host, a port in 1..65535 (default 80); the fragment is dropped.
 Result<ParsedUrl> parse_url(const std::string& url) {
   auto bad = [&](const std::string& why) {
     return Error(ErrorCode::kInvalidArgument, fmt::format("bad URL \"{}\": {}", url, why));
   };
-  constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size()) return bad("expected http://host[:port]/path");
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) {
-      return bad("only http:// URLs are supported");
-    }
-  }
-  std::string_view rest = std::string_view(url).substr(kScheme.size());
-  size_t end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, end);
-  std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
-  if (size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
-  if (authority.empty()) return bad("no host");
-  if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
-  if (has_space_or_control(authority) || has_space_or_control(target)) return bad("spaces or control characters");
-
+  auto u = boost::urls::parse_uri(boost::urls::string_view(url.data(), url.size()));
+  if (!u) return bad("expected http://host[:port]/path (" + u.error().message() + ")");
+  if (u->scheme_id() != boost::urls::scheme::http) return bad("only http:// URLs are supported");
+  if (!u->has_authority() || u->encoded_host().empty()) return bad("no host");
+  if (u->has_userinfo()) return bad("user info is not supported");
   ParsedUrl out;
-  out.authority = std::string(authority);
-  std::string_view port;
-  if (authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unterminated [IPv6] host");
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("junk after [IPv6] host");
-      port = after.substr(1);
-      if (port.empty()) return bad("empty port");
-    }
-  } else {
-    size_t colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
-      if (port.empty()) return bad("empty port");
-    }
-  }
-  if (out.host.empty()) return bad("no host");
-  if (port.empty()) {
+  out.authority = std::string(u->encoded_host_and_port());
+  out.host = u->host_type() == boost::urls::host_type::ipv6 ? u->host_ipv6_address().to_string()
+                                                            : std::string(u->encoded_host_address());
+  if (!u->has_port()) {
     out.port = "80";
   } else {
+    const std::string_view port = u->port();
     unsigned value = 0;
     auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
+    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
       return bad(fmt::format("bad port \"{}\"", port));
     }
     out.port = std::to_string(value);
   }
+  // (Boost 1.81 reads "host:80a/x" as port 80 and path "a/x": a path after an authority must start with '/'.)
+  const std::string_view target = u->encoded_target();
+  if (!target.empty() && target.front() != '/' && target.front() != '?') return bad("junk after the port");
   out.target = target.empty() ? "/" : std::string(target);
   if (out.target.front() == '?') out.target.insert(out.target.begin(), '/');
   return out;

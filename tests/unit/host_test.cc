@@ -158,6 +158,8 @@ TEST_P(SwarmTest, ConnectAndDisconnectAreReportedOnBothSides) {
 
 TEST_P(SwarmTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
   IdentifyService server_id(server_), client_id(client_);
+  std::vector<std::string> events;
+  client_.subscribe([&](const HostEvent& e) { events.push_back(host_event_name(e.kind)); });
   server_.set_stream_handler("/test/marker/1.0.0",
                              [](NegotiatedStream ns) -> Task<void> { (void)co_await ns.stream->close_write(); });
   auto body = [&]() -> Task<void> {
@@ -180,6 +182,9 @@ TEST_P(SwarmTest, IdentifyFillsThePeerStoreAndForgetsOnDisconnect) {
     EXPECT_TRUE(co_await until([&] { return client_id.peer_info(server_.peer_id()) == nullptr; }))
         << "identify kept state for a disconnected peer";
     EXPECT_TRUE(co_await until([&] { return server_id.peer_info(client_.peer_id()) == nullptr; }));
+    // The client's event bus saw it all, in order.
+    const std::vector<std::string> order{"connected", "observed address", "identified", "disconnected"};
+    EXPECT_EQ(events, order);
     client_.close();
     server_.close();
   };
@@ -324,6 +329,65 @@ TEST_F(HostEventsTest, ConcurrentDialSkipsAStalledAddress) {
   run_all(io_, std::move(tasks));
   EXPECT_GE(ms, 0);
   EXPECT_LT(ms, 3000) << "the stalled address held the dial";
+}
+
+// Connection manager: above the high watermark, idle unprotected
+// connections are closed (oldest first) down to the low watermark; a
+// protected peer survives, and a connection with an open stream is not idle.
+TEST(ConnManagerTest, PrunesIdleUnprotectedConnectionsToTheLowWatermark) {
+  asio::io_context io;
+  HostConfig cfg;
+  cfg.conn_manager.low_water = 2;
+  cfg.conn_manager.high_water = 4;
+  cfg.conn_manager.grace_ms = 0;
+  Host server(io, Ed25519PrivateKey::generate(), cfg);
+  server.add_transport(std::make_unique<MemoryTransport>(io));
+  server.set_stream_handler("/test/hold/1.0.0", [](NegotiatedStream ns) -> Task<void> {
+    Bytes b(16);
+    (void)co_await ns.stream->read_some(b);  // holds the stream open until the client resets it
+  });
+  auto bound = server.listen(ma("/memory/0"));
+  ASSERT_TRUE(bound.ok());
+  const Multiaddr addr = ma(bound->to_string() + "/p2p/" + server.peer_id().to_string());
+  std::vector<std::unique_ptr<Host>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<Host>(io, Ed25519PrivateKey::generate()));
+    clients.back()->add_transport(std::make_unique<MemoryTransport>(io));
+  }
+  server.protect(clients[0]->peer_id(), "test");
+  int accepted = 0, pruned = 0;
+  server.add_connection_listener([&](const std::shared_ptr<Connection>&) { ++accepted; });
+  server.add_disconnection_listener([&](const std::shared_ptr<Connection>&) { ++pruned; });
+  std::shared_ptr<Stream> busy;
+  auto body = [&]() -> Task<void> {
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE((co_await clients[i]->connect(addr)).ok());
+    auto c2 = co_await clients[2]->connect(addr);  // keeps a stream open: not idle
+    EXPECT_TRUE(c2.ok());
+    if (c2.ok()) {
+      const std::vector<std::string> hold{"/test/hold/1.0.0"};
+      auto ns = co_await clients[2]->new_stream(*c2, hold);
+      EXPECT_TRUE(ns.ok());
+      if (ns.ok()) busy = ns->stream;
+    }
+    for (int i = 3; i < 6; ++i) EXPECT_TRUE((co_await clients[i]->connect(addr)).ok());
+    asio::steady_timer t(io);  // until the server has seen all six (polled every 2 ms, at most 1 s)
+    for (int i = 0; i < 500 && accepted < 6; ++i) {
+      t.expires_after(std::chrono::milliseconds(2));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    EXPECT_EQ(accepted, 6);
+    EXPECT_GE(pruned, 2);
+    EXPECT_LE(server.connections().size(), 4u);
+    EXPECT_GE(server.connections().size(), 2u);
+    EXPECT_NE(server.find_connection(clients[0]->peer_id()), nullptr) << "a protected peer was pruned";
+    EXPECT_NE(server.find_connection(clients[2]->peer_id()), nullptr) << "a connection with a stream was pruned";
+    if (busy) busy->reset();
+    for (auto& c : clients) c->close();
+    server.close();
+  };
+  std::vector<Task<void>> tasks;
+  tasks.push_back(body());
+  run_all(io, std::move(tasks));
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
+#include "federation/membership.h"
+#include "federation/protocol.h"
 #include "p2p/host/host.h"
 #include "p2p/ping/ping.h"
 #include "p2p/transport/tcp.h"
@@ -86,9 +88,23 @@ class ResourceAttack : public ::testing::Test {
 };
 
 TEST_F(ResourceAttack, IdleConnectionsFromRandomKeysDoNotLockMembersOut) {
+  // The member also registers over the federation protocol, as a node does.
+  auto membership = federation::Membership::open_federation();
+  federation::serve_federation(
+      server_, membership,
+      [](const syndb::pb::FederationRequest& req, const Connection&) -> Task<syndb::pb::FederationResponse> {
+        syndb::pb::FederationResponse resp;
+        if (req.has_register_()) {
+          resp.mutable_register_ack()->set_hub_name("hub");
+        } else {
+          resp.set_unsupported(true);
+        }
+        co_return resp;
+      },
+      2000);
   std::vector<std::unique_ptr<Host>> attackers;
   size_t most_strangers = 0;
-  double ping_ms = -1;
+  double ping_ms = -1, register_ms = -1;
   auto body = [&]() -> Task<void> {
     for (int i = 0; i < 600; ++i) {
       attackers.push_back(std::make_unique<Host>(io_, Ed25519PrivateKey::generate()));
@@ -96,6 +112,17 @@ TEST_F(ResourceAttack, IdleConnectionsFromRandomKeysDoNotLockMembersOut) {
       most_strangers = std::max(most_strangers, strangers().connections);
     }
     ping_ms = co_await member_ping();
+    const auto t0 = Clock::now();
+    auto conn = co_await member_.connect(addr_);
+    EXPECT_TRUE(conn.ok());
+    if (conn.ok()) {
+      syndb::pb::FederationRequest reg;
+      reg.set_version(federation::kProtocolVersion);
+      reg.mutable_register_()->set_name("member");
+      auto ack = co_await federation::federation_call(member_, *conn, reg, 2000);
+      EXPECT_TRUE(ack.ok() && ack->has_register_ack()) << (ack.ok() ? "" : ack.error().to_string());
+      if (ack.ok()) register_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
     for (auto& a : attackers) a->close();
     member_.close();
     server_.close();
@@ -106,6 +133,8 @@ TEST_F(ResourceAttack, IdleConnectionsFromRandomKeysDoNotLockMembersOut) {
   EXPECT_LE(most_strangers, 16u);
   EXPECT_GE(ping_ms, 0);
   EXPECT_LT(ping_ms, 2000) << "the member waited too long";
+  EXPECT_GE(register_ms, 0);
+  EXPECT_LT(register_ms, 2000) << "the member's registration waited too long";
   EXPECT_EQ(server_.resource_manager().stats(PeerClass::kMember).connections_refused, 0u);
 }
 

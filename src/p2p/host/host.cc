@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -21,7 +20,6 @@
 namespace syndb::p2p {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 Error timeout_or(const Watchdog& wd, const Error& e, const std::string& what) {
   if (wd.fired()) return Error(ErrorCode::kTimeout, what + " timed out");
@@ -41,6 +39,29 @@ Host::~Host() {
   close();
 }
 
+const char* host_event_name(HostEvent::Kind kind) {
+  switch (kind) {
+    case HostEvent::Kind::kConnected:
+      return "connected";
+    case HostEvent::Kind::kDisconnected:
+      return "disconnected";
+    case HostEvent::Kind::kIdentified:
+      return "identified";
+    case HostEvent::Kind::kProtocolsChanged:
+      return "protocols changed";
+    case HostEvent::Kind::kLocalAddrsChanged:
+      return "local addresses changed";
+    case HostEvent::Kind::kObservedAddr:
+      return "observed address";
+  }
+  return "?";
+}
+
+void Host::emit(const HostEvent& event) {
+  auto subscribers = subscribers_;  // a listener may subscribe more
+  for (auto& l : subscribers) l(event);
+}
+
 void Host::add_transport(std::unique_ptr<Transport> transport) { transports_.push_back(std::move(transport)); }
 
 Transport* Host::transport_for(const Multiaddr& addr) const {
@@ -55,11 +76,12 @@ Result<Multiaddr> Host::listen(const Multiaddr& addr) {
   if (!t) return Error(ErrorCode::kInvalidArgument, "no transport listens on " + addr.to_string());
   auto alive = alive_;
   SYNDB_ASSIGN_OR_RETURN(Multiaddr bound, t->listen(addr, [this, alive](TransportConnection c) {
-                           if (!*alive || closed_) return;
-                           // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
-                           asio::co_spawn(io_, upgrade_inbound(std::move(c), alive), asio::detached);
-                         }));
+    if (!*alive || closed_) return;
+    // (A plain coroutine, not a lambda with init-captures: GCC 12 mishandles those.)
+    asio::co_spawn(io_, upgrade_inbound(std::move(c), alive), asio::detached);
+  }));
   listen_addrs_.push_back(bound);
+  emit(HostEvent{HostEvent::Kind::kLocalAddrsChanged, peer_id_, nullptr, {}, listen_addrs_});
   return bound;
 }
 
@@ -128,7 +150,8 @@ bool Host::admit(PeerClass cls, bool outbound) {
   std::shared_ptr<Connection> oldest;
   for (const auto& [peer, v] : conns_) {
     for (const auto& c : v) {
-      if (c->peer_class != PeerClass::kStranger || c->muxer->stream_count() > 0 || is_protected(c->remote_peer)) continue;
+      if (c->peer_class != PeerClass::kStranger || c->muxer->stream_count() > 0 || is_protected(c->remote_peer))
+        continue;
       if (!oldest || c->opened < oldest->opened) oldest = c;
     }
   }
@@ -152,7 +175,7 @@ void Host::prune() {
   }
   std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
     if (a->peer_class != b->peer_class) return a->peer_class == PeerClass::kStranger;  // strangers first
-    return a->opened < b->opened;                                                        // then the oldest
+    return a->opened < b->opened;                                                      // then the oldest
   });
   for (const auto& c : idle) {
     if (total <= config_.conn_manager.low_water) break;
@@ -233,6 +256,7 @@ void Host::add_connection(const std::shared_ptr<Connection>& conn) {
   spdlog::debug("connected to {} at {} ({})", conn->remote_peer.to_string(), conn->remote_addr.to_string(),
                 conn->outbound ? "outbound" : "inbound");
   for (auto& l : conn_listeners_) l(conn);
+  emit(HostEvent{HostEvent::Kind::kConnected, conn->remote_peer, conn, {}, {}});
   prune();
 }
 
@@ -248,6 +272,7 @@ void Host::remove_connection(const std::shared_ptr<Connection>& conn) {
   peer_store_.disconnected(conn->remote_peer);
   auto listeners = disconn_listeners_;  // a listener may add listeners
   for (auto& l : listeners) l(conn);
+  emit(HostEvent{HostEvent::Kind::kDisconnected, conn->remote_peer, conn, {}, {}});
 }
 
 Task<void> Host::handle_inbound(std::shared_ptr<Connection> conn, std::shared_ptr<Stream> stream) {
@@ -258,8 +283,7 @@ Task<void> Host::handle_inbound(std::shared_ptr<Connection> conn, std::shared_pt
   wd.disarm();
   if (!*alive) co_return;
   if (!proto.ok()) {
-    spdlog::debug("stream negotiation with {} failed: {}", conn->remote_peer.to_string(),
-                  proto.error().to_string());
+    spdlog::debug("stream negotiation with {} failed: {}", conn->remote_peer.to_string(), proto.error().to_string());
     stream->reset();
     co_return;
   }

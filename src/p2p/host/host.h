@@ -81,6 +81,24 @@ struct NegotiatedStream {
   std::shared_ptr<Connection> connection;
 };
 
+// What the swarm reports (the event bus of go-libp2p / rust-libp2p's SwarmEvent).
+struct HostEvent {
+  enum class Kind {
+    kConnected,          // conn: a new upgraded connection
+    kDisconnected,       // conn: it closed and left connections()
+    kIdentified,         // peer, protocols, addrs: identify with the peer completed
+    kProtocolsChanged,   // peer, protocols: the peer pushed a new protocol list
+    kLocalAddrsChanged,  // addrs: our listen addresses now
+    kObservedAddr,       // peer, addrs[0]: the address that peer sees us at
+  };
+  Kind kind;
+  PeerId peer;
+  std::shared_ptr<struct Connection> conn;
+  std::vector<std::string> protocols;
+  std::vector<Multiaddr> addrs;
+};
+const char* host_event_name(HostEvent::Kind kind);
+
 class Host {
  public:
   using StreamHandler = std::function<Task<void>(NegotiatedStream)>;
@@ -124,6 +142,10 @@ class Host {
   bool is_protected(const PeerId& peer) const { return protected_.count(peer) > 0; }
   ResourceManager& resource_manager() { return rcmgr_; }
   const ResourceManager& resource_manager() const { return rcmgr_; }
+  // Every HostEvent, in order, on the io_context thread; listeners must not block.
+  void subscribe(std::function<void(const HostEvent&)> listener) { subscribers_.push_back(std::move(listener)); }
+  // Reports an event (the host's own, and those of its protocols: identify).
+  void emit(const HostEvent& event);
   // What this host knows of other peers (keys, addresses, protocols, latency).
   PeerStore& peer_store() { return peer_store_; }
   const PeerStore& peer_store() const { return peer_store_; }
@@ -181,6 +203,7 @@ class Host {
   std::map<std::string, StreamHandler> handlers_;
   std::unordered_map<PeerId, std::vector<std::shared_ptr<Connection>>> conns_;
   std::vector<ConnectionListener> conn_listeners_, disconn_listeners_;
+  std::vector<std::function<void(const HostEvent&)>> subscribers_;
   PeerStore peer_store_;
   ResourceManager rcmgr_;
   std::function<bool(const PeerId&)> is_member_;

@@ -95,6 +95,7 @@ void IdentifyService::remember(const PeerId& peer, const IdentifyInfo& info) {
   if (info.observed_addr) {
     // How the peer sees us: a candidate for our own external address.
     store.add_addrs(host_.peer_id(), {*info.observed_addr}, AddrSource::kObserved, PeerStore::kDiscoveredTtl);
+    host_.emit(HostEvent{HostEvent::Kind::kObservedAddr, peer, nullptr, {}, {*info.observed_addr}});
   }
 }
 
@@ -142,6 +143,10 @@ Task<void> IdentifyService::serve_push(NegotiatedStream ns) {
   }
   if (!host_.find_connection(ns.connection->remote_peer)) co_return;  // gone meanwhile: keep nothing
   remember(ns.connection->remote_peer, *info);
+  if (info->has_protocols) {
+    host_.emit(
+        HostEvent{HostEvent::Kind::kProtocolsChanged, ns.connection->remote_peer, ns.connection, info->protocols, {}});
+  }
   auto& known = peers_[ns.connection->remote_peer];
   if (info->has_listen_addrs) known.listen_addrs = info->listen_addrs;
   if (info->has_protocols) known.protocols = info->protocols;
@@ -169,6 +174,7 @@ Task<Result<IdentifyInfo>> IdentifyService::identify(std::shared_ptr<Connection>
   if (*alive && !conn->closed()) {
     remember(conn->remote_peer, info);
     peers_[conn->remote_peer] = info;
+    host_.emit(HostEvent{HostEvent::Kind::kIdentified, conn->remote_peer, conn, info.protocols, info.listen_addrs});
     for (auto& l : listeners_) l(conn, info);
   }
   co_return info;
