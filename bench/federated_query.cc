@@ -269,11 +269,11 @@ int main(int argc, char** argv) {
     std::atomic<bool> sampling{false};
     std::thread sampler;
     if (stream) {
-      rss_before = rss_peak = rss_bytes(children[0].pid);
+      rss_before = rss_peak = rss_bytes(children[0].proc->pid());
       sampling = true;
       sampler = std::thread([&] {
         while (sampling) {
-          rss_peak = std::max(rss_peak, rss_bytes(children[0].pid));
+          rss_peak = std::max(rss_peak, rss_bytes(children[0].proc->pid()));
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
       });
@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
   if (std::getenv("FEDBENCH_KEEP")) {
     // For investigation: the federation keeps running (stop the processes yourself).
     std::fprintf(stderr, "bench: kept %s; hub %s; pids", dir.c_str(), hub_http.c_str());
-    for (const auto& c : children) std::fprintf(stderr, " %d", c.pid);
+    for (const auto& c : children) std::fprintf(stderr, " %d", c.proc ? c.proc->pid() : -1);
     std::fprintf(stderr, "\n");
     return 0;
   }
