@@ -85,12 +85,7 @@ class ImportFixture : public test_support::TempDirTest {
   ImportFixture() : TempDirTest("syndb_import_test_") {}
 
   std::unique_ptr<Warehouse> open_migrated(const std::string& sub = "wh") {
-    auto w = open_duckdb((fs::path(dir_) / sub).string());
-    EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().to_string());
-    if (!w.ok()) return nullptr;
-    auto v = (*w)->migrate(latest_schema_version());
-    EXPECT_TRUE(v.ok()) << (v.ok() ? "" : v.error().to_string());
-    return std::move(w).value();
+    return test_support::open_migrated((fs::path(dir_) / sub).string());
   }
 };
 

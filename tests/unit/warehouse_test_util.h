@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "warehouse/schema.h"
 #include "warehouse/warehouse.h"
 
 namespace syndb::test_support {
@@ -19,6 +21,17 @@ inline std::string scalar(warehouse::Warehouse& w, const std::string& sql) {
     return "<error>";
   }
   return r->rows[0][0].value_or("NULL");
+}
+
+// A new warehouse in `dir`, migrated to this build's schema; nullptr (and a
+// test failure) when that fails.
+inline std::unique_ptr<warehouse::Warehouse> open_migrated(const std::string& dir) {
+  auto w = warehouse::open_duckdb(dir);
+  EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().to_string());
+  if (!w.ok()) return nullptr;
+  auto v = (*w)->migrate(warehouse::latest_schema_version());
+  EXPECT_TRUE(v.ok()) << (v.ok() ? "" : v.error().to_string());
+  return std::move(w).value();
 }
 
 }  // namespace syndb::test_support
