@@ -63,60 +63,47 @@ Task<Result<pb::FederationResponse>> federation_call(Host& host, std::shared_ptr
   co_return resp;
 }
 
+namespace {
+
+// ErrorCode ↔ StatusCode, one table both ways: set_error takes the first row
+// with the error's code, response_error_code the first row with the status.
+struct CodePair {
+  ErrorCode error;
+  pb::StatusCode status;
+};
+constexpr CodePair kCodes[] = {
+    {ErrorCode::kInvalidArgument, pb::INVALID_ARGUMENT},
+    {ErrorCode::kNotFound, pb::NOT_FOUND},
+    {ErrorCode::kPermissionDenied, pb::PERMISSION_DENIED},
+    {ErrorCode::kIo, pb::UNAVAILABLE},
+    {ErrorCode::kClosed, pb::UNAVAILABLE},
+    {ErrorCode::kReset, pb::UNAVAILABLE},
+    {ErrorCode::kLimitExceeded, pb::LIMIT_EXCEEDED},
+    {ErrorCode::kTimeout, pb::TIMEOUT},
+    {ErrorCode::kUnsupported, pb::UNSUPPORTED},
+    {ErrorCode::kInternal, pb::INTERNAL},
+    {ErrorCode::kProtocol, pb::INTERNAL},
+};
+
+}  // namespace
+
 void set_error(pb::FederationResponse& resp, const Error& e) {
   resp.set_error(e.message().empty() ? error_code_name(e.code()) : e.message());
   pb::StatusCode code = pb::INTERNAL;
-  switch (e.code()) {
-    case ErrorCode::kInvalidArgument:
-      code = pb::INVALID_ARGUMENT;
+  for (const auto& c : kCodes) {
+    if (c.error == e.code()) {
+      code = c.status;
       break;
-    case ErrorCode::kNotFound:
-      code = pb::NOT_FOUND;
-      break;
-    case ErrorCode::kPermissionDenied:
-      code = pb::PERMISSION_DENIED;
-      break;
-    case ErrorCode::kIo:
-    case ErrorCode::kClosed:
-    case ErrorCode::kReset:
-      code = pb::UNAVAILABLE;
-      break;
-    case ErrorCode::kLimitExceeded:
-      code = pb::LIMIT_EXCEEDED;
-      break;
-    case ErrorCode::kTimeout:
-      code = pb::TIMEOUT;
-      break;
-    case ErrorCode::kUnsupported:
-      code = pb::UNSUPPORTED;
-      break;
-    case ErrorCode::kProtocol:
-    case ErrorCode::kInternal:
-      code = pb::INTERNAL;
-      break;
+    }
   }
   resp.set_code(code);
 }
 
 ErrorCode response_error_code(const pb::FederationResponse& resp) {
-  switch (resp.code()) {
-    case pb::INVALID_ARGUMENT:
-      return ErrorCode::kInvalidArgument;
-    case pb::NOT_FOUND:
-      return ErrorCode::kNotFound;
-    case pb::PERMISSION_DENIED:
-      return ErrorCode::kPermissionDenied;
-    case pb::UNAVAILABLE:
-      return ErrorCode::kIo;
-    case pb::LIMIT_EXCEEDED:
-      return ErrorCode::kLimitExceeded;
-    case pb::TIMEOUT:
-      return ErrorCode::kTimeout;
-    case pb::UNSUPPORTED:
-      return ErrorCode::kUnsupported;
-    default:
-      return ErrorCode::kInternal;
+  for (const auto& c : kCodes) {
+    if (c.status == resp.code()) return c.error;
   }
+  return ErrorCode::kInternal;  // STATUS_UNSPECIFIED: an older peer
 }
 
 }  // namespace syndb::federation

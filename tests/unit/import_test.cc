@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "test_fs.h"
 #include "warehouse/datasets.h"
 #include "warehouse/import_csv.h"
 #include "warehouse/import_witvliet.h"
 #include "warehouse/schema.h"
 #include "warehouse/warehouse.h"
-#include "test_fs.h"
 #include "warehouse_test_util.h"
 
 namespace syndb::warehouse {
@@ -29,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using test_support::count;
 using test_support::ReadFile;
 using test_support::scalar;
 
@@ -89,16 +90,6 @@ class ImportFixture : public test_support::TempDirTest {
   }
 };
 
-int64_t count(Warehouse& w, const std::string& sql) {
-  std::string s = scalar(w, sql);
-  try {
-    return std::stoll(s);
-  } catch (...) {
-    ADD_FAILURE() << sql << " returned " << s;
-    return -1;
-  }
-}
-
 std::string sql_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
@@ -109,13 +100,13 @@ std::string sql_quote(const std::string& s) {
 // Expected values from the Witvliet files, computed independently.
 
 struct Expected {
-  int64_t synapse_rows = 0;     // sum over synapses of len(post)
-  int64_t gap_junctions = 0;    // distinct catmaid_id
-  int64_t cells = 0;            // union of pre/post, n1/n2, volumes' Cell
-  int64_t synapses = 0;         // objects in the synapse file
-  int64_t sized_rows = 0;       // rows whose synapse has a numeric size
-  double size_row_sum = 0;      // sum of size over those rows
-  int64_t branch_yes_rows = 0;  // 'yes' rows in tables/synapse_list.csv
+  int64_t synapse_rows = 0;       // sum over synapses of len(post)
+  int64_t gap_junctions = 0;      // distinct catmaid_id
+  int64_t cells = 0;              // union of pre/post, n1/n2, volumes' Cell
+  int64_t synapses = 0;           // objects in the synapse file
+  int64_t sized_rows = 0;         // rows whose synapse has a numeric size
+  double size_row_sum = 0;        // sum of size over those rows
+  int64_t branch_yes_rows = 0;    // 'yes' rows in tables/synapse_list.csv
   int64_t branch_yes_mapped = 0;  // 'yes' rows matched on (syn_id, post, occurrence)
 };
 
@@ -309,14 +300,13 @@ TEST_F(ImportWitvliet, ValuesWeightsBranchesMetadataAndOntology) {
   }
   EXPECT_EQ(bad, 0);
   EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d1 + " AND weight IS NULL"), 0);
-  EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d1 + " AND (weight <= 0 OR weight > 1)"),
-            0);
+  EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d1 + " AND (weight <= 0 OR weight > 1)"), 0);
   // Sizes: the sum over rows equals the files' (each synapse's size once per partner).
   double size_sum = std::stod(scalar(*w, "SELECT sum(size) FROM synapse WHERE dataset_id = " + d1));
   EXPECT_NEAR(size_sum, t.datasets.at(1).size_row_sum, 1e-9 * t.datasets.at(1).size_row_sum);
-  EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d1 +
-                          " AND (sections IS NULL OR sections < 1)"),
-            0);
+  EXPECT_EQ(
+      count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d1 + " AND (sections IS NULL OR sections < 1)"),
+      0);
 
   // Dataset7 has neither sizes nor weights.
   EXPECT_EQ(count(*w, "SELECT count(*) FROM synapse WHERE dataset_id = " + d7), t.datasets.at(7).synapse_rows);
@@ -360,8 +350,9 @@ TEST_F(ImportWitvliet, ValuesWeightsBranchesMetadataAndOntology) {
   EXPECT_EQ(scalar(*w, "SELECT class || '/' || type FROM cell WHERE dataset_id = " + d1 + " AND name = 'AVAL'"),
             "AVA/inter");
   // Every parent exists.
-  EXPECT_EQ(count(*w, "SELECT count(*) FROM ontology_term o WHERE parent_id IS NOT NULL AND "
-                      "parent_id NOT IN (SELECT id FROM ontology_term)"),
+  EXPECT_EQ(count(*w,
+                  "SELECT count(*) FROM ontology_term o WHERE parent_id IS NOT NULL AND "
+                  "parent_id NOT IN (SELECT id FROM ontology_term)"),
             0);
 }
 
@@ -553,8 +544,8 @@ class ImportCsv : public ImportFixture {
     return p.string();
   }
   Result<int64_t> import(Warehouse& w, const std::string& path, const std::string& dataset = "/lab/csv/d1",
-                         std::vector<std::pair<std::string, std::string>> map = {},
-                         const std::string& delimiter = ",", const std::string& table = "synapse") {
+                         std::vector<std::pair<std::string, std::string>> map = {}, const std::string& delimiter = ",",
+                         const std::string& table = "synapse") {
     CsvImportOptions o;
     o.file = path;
     o.table = table;
@@ -585,8 +576,8 @@ TEST_F(ImportCsv, ImportsRowsWithValues) {
   using Row = std::vector<std::optional<std::string>>;
   EXPECT_EQ(r->rows[0], (Row{"/lab/csv/d1", "10", "AVAL", "AVAR", "100.5", "0.25", "3", "true"}));
   EXPECT_EQ(r->rows[1], (Row{"/lab/csv/d1", "10", "AVAL", "RIML", "100.5", "0.75", "3", "false"}));
-  EXPECT_EQ(r->rows[2], (Row{"/lab/csv/d1", "11", "ADAL", "AVBL", std::nullopt, std::nullopt, std::nullopt,
-                             std::nullopt}));
+  EXPECT_EQ(r->rows[2],
+            (Row{"/lab/csv/d1", "11", "ADAL", "AVBL", std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
   EXPECT_EQ(r->rows[3], (Row{"/lab/csv/d1", "12", "ADAL", "AVBR", "7.0", "1.0", "1", "true"}));
   // The dataset was created (title = file name) under a claimed namespace.
   EXPECT_EQ(scalar(*w, "SELECT title FROM dataset WHERE id = '/lab/csv/d1'"), "syn.csv");
@@ -608,8 +599,8 @@ TEST_F(ImportCsv, MapRenamesColumns) {
                           "id,presyn,postsyn,area\n"
                           "1,AVAL,AVAR,2.5\n"
                           "2,AIYL,AIZL,3.5\n");
-  auto n = import(*w, path, "/lab/csv/d1",
-                  {{"synapse_id", "id"}, {"pre", "presyn"}, {"post", "postsyn"}, {"size", "area"}});
+  auto n =
+      import(*w, path, "/lab/csv/d1", {{"synapse_id", "id"}, {"pre", "presyn"}, {"post", "postsyn"}, {"size", "area"}});
   ASSERT_TRUE(n.ok()) << n.error().to_string();
   EXPECT_EQ(*n, 2);
   EXPECT_EQ(scalar(*w, "SELECT string_agg(pre || '>' || post || ':' || size, ';' ORDER BY synapse_id) FROM synapse"),
@@ -634,8 +625,9 @@ TEST_F(ImportCsv, TabDelimited) {
   auto n = import(*w, path, "/lab/csv/gj", {}, "\t", "gap_junction");
   ASSERT_TRUE(n.ok()) << n.error().to_string();
   EXPECT_EQ(*n, 3);
-  EXPECT_EQ(scalar(*w, "SELECT string_agg(cell_a || '-' || cell_b, ',' ORDER BY gap_junction_id) FROM gap_junction "
-                       "WHERE dataset_id = '/lab/csv/gj'"),
+  EXPECT_EQ(scalar(*w,
+                   "SELECT string_agg(cell_a || '-' || cell_b, ',' ORDER BY gap_junction_id) FROM gap_junction "
+                   "WHERE dataset_id = '/lab/csv/gj'"),
             "AVAL-AVAR,AIBL-DVC,RIS-AVEL");
   // Cell table with a TSV too.
   std::string cells = file("cells.tsv", "name\tclass\tvolume_nm3\nAVAL\tAVA\t1e9\n");

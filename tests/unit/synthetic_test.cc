@@ -18,18 +18,9 @@ namespace syndb::warehouse {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::count;
 using test_support::ReadFile;
 using test_support::scalar;
-
-int64_t count(Warehouse& w, const std::string& sql) {
-  std::string s = scalar(w, sql);
-  try {
-    return std::stoll(s);
-  } catch (...) {
-    ADD_FAILURE() << sql << " returned " << s;
-    return -1;
-  }
-}
 
 class SyntheticData : public test_support::TempDirTest {
  protected:

@@ -23,6 +23,18 @@ inline std::string scalar(warehouse::Warehouse& w, const std::string& sql) {
   return r->rows[0][0].value_or("NULL");
 }
 
+// A count(*)-style query's single value as a number; -1 and a test failure
+// when it is not one.
+inline int64_t count(warehouse::Warehouse& w, const std::string& sql) {
+  std::string s = scalar(w, sql);
+  try {
+    return std::stoll(s);
+  } catch (...) {
+    ADD_FAILURE() << sql << " returned " << s;
+    return -1;
+  }
+}
+
 // A new warehouse in `dir`, migrated to this build's schema; nullptr (and a
 // test failure) when that fails.
 inline std::unique_ptr<warehouse::Warehouse> open_migrated(const std::string& dir) {
